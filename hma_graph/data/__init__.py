@@ -1,0 +1,1 @@
+"""Data sets, split rules and the download/mirror mechanism."""

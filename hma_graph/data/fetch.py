@@ -1,0 +1,136 @@
+"""Where data lives, and how a raw artifact gets there: data root, offline mirror, checksums.
+
+Configuration (environment variables, read at call time):
+
+* ``HMA_GRAPH_DATA``: the data root. Default: the ``datasets/`` folder of the source checkout when
+  the package runs from one, else ``~/.cache/hma_graph``.
+* ``HMA_GRAPH_MIRROR``: a folder laid out like the official downloads (``ogb/bace.zip``,
+  ``moleculenet/BBBP.csv``, ``tu/NCI1.zip``, ...). When set, :func:`fetch` copies from it instead
+  of downloading. Nothing reaches the network when the mirror holds the file.
+
+Every raw artifact is listed in ``sources.csv`` (key, file name, official URL, SHA-256). A file is
+used only after its checksum matches; a corrupt or truncated file is an error that names the path
+and both checksums, never a silent wrong answer. Writes go to a temporary file renamed into place.
+"""
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+import tempfile
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, Optional
+
+__all__ = ["Source", "SOURCES", "data_root", "mirror_root", "fetch", "sha256sum", "ChecksumError"]
+
+_HERE = Path(__file__).resolve().parent
+
+
+class ChecksumError(RuntimeError):
+    """A file's SHA-256 differs from the registered one."""
+
+
+@dataclass(frozen=True)
+class Source:
+    key: str  # path relative to a mirror root, e.g. "tu/NCI1.zip"
+    file: str
+    url: str
+    sha256: str
+    note: str = ""
+
+
+def _load_sources() -> Dict[str, Source]:
+    with open(_HERE / "sources.csv", newline="", encoding="utf-8") as f:
+        return {row["key"]: Source(**row) for row in csv.DictReader(f)}
+
+
+SOURCES: Dict[str, Source] = _load_sources()
+
+
+def data_root() -> Path:
+    """The data root (see module docstring); created if missing."""
+    env = os.environ.get("HMA_GRAPH_DATA")
+    if env:
+        root = Path(env).expanduser()
+    else:
+        checkout = _HERE.parents[1]
+        root = checkout / "datasets" if (checkout / "setup.py").exists() else Path.home() / ".cache" / "hma_graph"
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def mirror_root() -> Optional[Path]:
+    env = os.environ.get("HMA_GRAPH_MIRROR")
+    if not env:
+        return None
+    path = Path(env).expanduser()
+    if not path.is_dir():
+        raise FileNotFoundError(f"HMA_GRAPH_MIRROR={env!r} is not a directory")
+    return path
+
+
+def sha256sum(path: Path, chunk: int = 1 << 20) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(chunk), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _verify(path: Path, src: Source) -> None:
+    got = sha256sum(path)
+    if got != src.sha256:
+        raise ChecksumError(
+            f"{path}: SHA-256 {got} does not match the registered {src.sha256} for {src.key} "
+            "(corrupt or truncated file?). Delete it and fetch again."
+        )
+
+
+def _atomic_copy(copy_fn, dest: Path, src: Source) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
+    os.close(fd)
+    tmp = Path(tmp)
+    try:
+        copy_fn(tmp)
+        _verify(tmp, src)
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def fetch(key: str, dest_dir: Optional[Path] = None, *, verify: bool = True) -> Path:
+    """Return a verified local copy of the raw artifact ``key`` (a row of ``sources.csv``).
+
+    Looks in ``dest_dir`` (default ``data_root()/<folder of key>``) first, then the mirror, then
+    downloads from the official URL. Raises KeyError for an unknown key, ChecksumError for a file
+    whose checksum does not match.
+    """
+    if key not in SOURCES:
+        raise KeyError(f"unknown data source {key!r}; known: {sorted(SOURCES)}")
+    src = SOURCES[key]
+    dest_dir = Path(dest_dir) if dest_dir is not None else data_root() / Path(key).parent
+    dest = dest_dir / src.file
+    if dest.exists():
+        if verify:
+            _verify(dest, src)
+        return dest
+    mirror = mirror_root()
+    if mirror is not None and (mirror / key).exists():
+        _atomic_copy(lambda tmp: shutil.copyfile(mirror / key, tmp), dest, src)
+        return dest
+
+    def download(tmp: Path) -> None:
+        try:
+            with urllib.request.urlopen(src.url, timeout=60) as r, open(tmp, "wb") as f:
+                shutil.copyfileobj(r, f)
+        except OSError as e:
+            where = f" (HMA_GRAPH_MIRROR={mirror} has no {key})" if mirror else " (HMA_GRAPH_MIRROR is not set)"
+            raise RuntimeError(f"could not download {src.url}{where}: {e}") from e
+
+    _atomic_copy(download, dest, src)
+    return dest
