@@ -1,0 +1,22 @@
+"""Import hma_graph first: its compatibility shim must run before anything imports dgl or ogb."""
+import os
+
+import hma_graph  # noqa: F401  (side effect: DGL compatibility shim)
+import pytest
+import torch
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+
+@pytest.fixture
+def mirror(monkeypatch, tmp_path):
+    """The offline data mirror named by HMA_GRAPH_MIRROR, with a fresh data root per test.
+
+    Skips when HMA_GRAPH_MIRROR is unset (CI sets it in .ci/run; set it to ../shared/datasets
+    locally).
+    """
+    path = os.environ.get("HMA_GRAPH_MIRROR")
+    if not path:
+        pytest.skip("HMA_GRAPH_MIRROR is not set (the offline data mirror)")
+    monkeypatch.setenv("HMA_GRAPH_DATA", str(tmp_path / "data"))
+    return path
