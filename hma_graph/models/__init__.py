@@ -1,0 +1,4 @@
+"""Graph classifiers (DGL backbones) used by the examples and benchmarks."""
+from .gnn import GNNClassifier
+
+__all__ = ["GNNClassifier"]
