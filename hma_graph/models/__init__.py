@@ -1,4 +1,5 @@
 """Graph classifiers (DGL backbones) used by the examples and benchmarks."""
 from .gnn import GNNClassifier
+from .ogb_mol import OGBMolGNN
 
-__all__ = ["GNNClassifier"]
+__all__ = ["GNNClassifier", "OGBMolGNN"]

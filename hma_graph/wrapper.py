@@ -1,0 +1,290 @@
+"""``hma_graph.apply`` (defined here): put HMA on an ordinary DGL graph classifier in one call.
+
+An "ordinary DGL graph classifier" is message passing, then a readout (``dgl.nn.SumPooling``,
+``AvgPooling``, ``MaxPooling``, ``GlobalAttentionPooling``, ``Set2Set``, ``WeightAndSum``, or the
+functions ``dgl.mean_nodes`` / ``sum_nodes`` / ``max_nodes`` / ``readout_nodes``), then a head: an
+``nn.Linear`` or an MLP (``nn.Sequential`` of Linear / norm / activation / dropout) that maps the
+pooled embedding h (B, d_f) to logits.
+
+``apply(model, num_classes)`` finds the head (the first head-like module registered after the
+readout module, or, for a readout function, the last head-like module of the model), replaces it
+*inside the user's model* by a tap that hands its input h back, and returns an :class:`HMAModel`
+whose classifier is :class:`hma_graph.nn.HMA`. The backbone parameters are the user's own objects,
+not copies. Pass ``head="attr.path"`` (or the module) where detection cannot work; the first
+forward checks that what reaches the head is one row per graph.
+
+Momentum copy (RMA's memory encoder, ``memory_encoder="momentum"``): the backbone's parameters
+and floating-point buffers are copied once into buffers of the wrapper (so they are in
+``state_dict``, move with ``.to``, get no gradient and are not in ``parameters()``). At the start
+of every training forward that writes memory (that is, once after each optimiser step, as in MoCo)
+they follow  theta_k <- lambda theta_k + (1 - lambda) theta_q ; integer buffers are copied. The
+copy then embeds the batch with ``torch.func.functional_call`` on the user's own module, in eval
+mode (no dropout noise, batch-norm running statistics of the copy) under ``no_grad``; those
+features are what the queue stores. ``memory_encoder="online"`` stores the detached online
+features instead (no extra forward pass).
+
+Training: ``logits = model(g, feats, labels=y)``; prediction: ``model(g, feats)`` (eval mode).
+"""
+from __future__ import annotations
+
+import inspect
+import re
+from typing import Dict, List, Optional, Tuple, Union
+
+import torch
+from torch import nn
+from torch.func import functional_call
+
+from . import _compat
+
+_compat.install()
+from dgl.nn import (AvgPooling, GlobalAttentionPooling, MaxPooling, Set2Set,  # noqa: E402
+                    SumPooling, WeightAndSum)
+
+from .nn.dropout import Dropout  # noqa: E402
+from .nn.hma import HMA  # noqa: E402
+
+__all__ = ["apply", "HMAModel", "HMAApplyError", "READOUT_MODULES"]
+
+READOUT_MODULES = (SumPooling, AvgPooling, MaxPooling, GlobalAttentionPooling, Set2Set, WeightAndSum)
+_READOUT_FUNCTIONS = re.compile(r"\b(mean_nodes|sum_nodes|max_nodes|readout_nodes)\s*\(")
+_MLP_PARTS = (nn.Linear, nn.BatchNorm1d, nn.LayerNorm, nn.ReLU, nn.GELU, nn.ELU, nn.LeakyReLU,
+              nn.PReLU, nn.Tanh, nn.Sigmoid, nn.SiLU, nn.Dropout, Dropout, nn.Identity)
+
+
+class HMAApplyError(ValueError):
+    """The model's readout or head could not be found or used; the message says what to pass."""
+
+
+class _PooledReached(Exception):
+    def __init__(self, pooled: torch.Tensor):
+        super().__init__("pooled embedding reached the head tap")
+        self.pooled = pooled
+
+
+class HeadTap(nn.Module):
+    """Stands in for the user's head: stops the backbone's forward and hands back the head's input."""
+
+    def forward(self, x, *args, **kwargs):
+        raise _PooledReached(x)
+
+
+def _linears(module: nn.Module) -> List[nn.Linear]:
+    return [m for m in module.modules() if isinstance(m, nn.Linear)]
+
+
+def _is_head_like(module: nn.Module) -> bool:
+    if isinstance(module, nn.Linear):
+        return True
+    if isinstance(module, nn.Sequential) and len(module) > 0:
+        leaves = [m for m in module.modules() if not isinstance(m, nn.Sequential)]
+        return (all(isinstance(m, _MLP_PARTS) for m in leaves) and bool(_linears(module))
+                and isinstance(module[0], (nn.Linear, Dropout, nn.Dropout)))
+    return False
+
+
+def _resolve(model: nn.Module, spec: Union[str, nn.Module], what: str) -> str:
+    if isinstance(spec, str):
+        try:
+            model.get_submodule(spec)
+        except AttributeError:
+            names = [n for n, _ in model.named_modules() if n]
+            raise HMAApplyError(f"{what}={spec!r} is not a submodule of {type(model).__name__}; "
+                                f"its submodules are: {names}") from None
+        return spec
+    for name, m in model.named_modules():
+        if m is spec and name:
+            return name
+    raise HMAApplyError(f"the {what} module passed is not a submodule of {type(model).__name__}")
+
+
+def _find_head(model: nn.Module, readout: Optional[Union[str, nn.Module]]) -> str:
+    named = [(n, m) for n, m in model.named_modules() if n]
+    if readout is not None:
+        ro_names = [_resolve(model, readout, "readout")]
+    else:
+        ro_names = [n for n, m in named if isinstance(m, READOUT_MODULES)]
+    if ro_names:
+        last = ro_names[-1]
+        start = [n for n, _ in named].index(last)
+        for n, m in named[start + 1:]:
+            if n.startswith(last + "."):
+                continue  # inside the readout (e.g. GlobalAttentionPooling's gate network)
+            if _is_head_like(m):
+                return n
+        raise HMAApplyError(
+            f"found the readout {last!r} ({type(model.get_submodule(last)).__name__}) in "
+            f"{type(model).__name__} but no Linear/MLP head registered after it; pass head='name' "
+            "naming the module that maps the pooled graph embedding to logits")
+    try:
+        source = inspect.getsource(type(model).forward)
+    except (OSError, TypeError):
+        source = ""
+    if _READOUT_FUNCTIONS.search(source):
+        candidates = [(n, m) for n, m in named if _is_head_like(m)]
+        top = [n for n, _ in candidates
+               if not any(n.startswith(o + ".") for o, _ in candidates if o != n)]
+        if top:
+            return top[-1]
+    raise HMAApplyError(
+        f"could not find a graph readout in {type(model).__name__}: it has no dgl.nn readout module "
+        f"({', '.join(c.__name__ for c in READOUT_MODULES)}) and its forward does not call "
+        "dgl.mean_nodes/sum_nodes/max_nodes/readout_nodes. Pass head='name' naming the module that "
+        "maps the pooled (num_graphs, d) embedding to logits (or readout='name' for a custom "
+        "readout module).")
+
+
+def _graph_arg(args):
+    """The first positional argument that looks like a (batched) DGL graph, or None."""
+    return next((a for a in args if hasattr(a, "batch_size") and hasattr(a, "num_nodes")), None)
+
+
+class HMAModel(nn.Module):
+    """A DGL graph classifier whose head is HMA (built by :func:`apply`).
+
+    Attributes: ``backbone`` (the user's model, head replaced by a tap), ``hma`` (the
+    :class:`~hma_graph.nn.HMA` layer), ``momentum`` (buffers of the momentum copy, or None).
+    ``forward(*args, labels=None, write=None, **kwargs)`` passes ``args``/``kwargs`` to the
+    backbone's forward and returns logits (B, C).
+    """
+
+    hma_wrapped = True  # objectives use this to pass labels in training
+
+    def __init__(self, backbone: nn.Module, head_name: str, hma: HMA, memory_encoder: str,
+                 momentum: float):
+        super().__init__()
+        if memory_encoder not in ("momentum", "online"):
+            raise ValueError(f"memory_encoder must be 'momentum' or 'online', got {memory_encoder!r}")
+        if not 0.0 <= momentum <= 1.0:
+            raise ValueError(f"momentum must be in [0, 1], got {momentum}")
+        self.backbone, self.hma, self.head_name = backbone, hma, head_name
+        self.memory_encoder, self.momentum_coef = memory_encoder, float(momentum)
+        self._checked = False
+        self._momentum_names: Dict[str, str] = {}
+        if memory_encoder == "momentum" and hma.use_queue:
+            self.momentum = nn.Module()
+            state = dict(backbone.named_parameters())
+            state.update(dict(backbone.named_buffers()))
+            for i, (name, t) in enumerate(state.items()):
+                key = f"t{i}_" + name.replace(".", "_")
+                self.momentum.register_buffer(key, t.detach().clone())
+                self._momentum_names[name] = key
+        else:
+            self.momentum = None
+
+    # ------------------------------------------------------------------ backbone passes
+    def embed(self, *args, **kwargs) -> torch.Tensor:
+        """Pooled embedding h (B, d_f): the input the user's head would have received."""
+        return self._run(lambda: self.backbone(*args, **kwargs), args)
+
+    def _run(self, call, args) -> torch.Tensor:
+        try:
+            call()
+        except _PooledReached as stop:
+            h = stop.pooled
+        else:
+            raise HMAApplyError(
+                f"the backbone's forward returned without calling its head {self.head_name!r}; pass "
+                "head='name' naming the module that its forward applies to the pooled embedding")
+        if not self._checked:
+            self._check_pooled(h, args)
+        return h
+
+    def _check_pooled(self, h, args) -> None:
+        graph = _graph_arg(args)
+        if not isinstance(h, torch.Tensor) or h.dim() != 2:
+            raise HMAApplyError(f"the head {self.head_name!r} receives {getattr(h, 'shape', type(h))}, "
+                                "not a (num_graphs, d) pooled embedding; pass head='name' explicitly")
+        if graph is not None and h.shape[0] != graph.batch_size:
+            raise HMAApplyError(
+                f"the head {self.head_name!r} receives {h.shape[0]} rows for a batch of "
+                f"{graph.batch_size} graphs: it does not sit after the readout. Pass head='name' "
+                "naming the module applied to the pooled (num_graphs, d) embedding")
+        self._checked = True
+
+    @torch.no_grad()
+    def momentum_step(self) -> None:
+        """theta_k <- lambda theta_k + (1 - lambda) theta_q for parameters and float buffers."""
+        lam = self.momentum_coef
+        online = dict(self.backbone.named_parameters())
+        online.update(dict(self.backbone.named_buffers()))
+        for name, key in self._momentum_names.items():
+            k, q = getattr(self.momentum, key), online[name]
+            if k.is_floating_point():
+                k.mul_(lam).add_(q.detach(), alpha=1.0 - lam)
+            else:
+                k.copy_(q)
+
+    @torch.no_grad()
+    def momentum_embed(self, *args, **kwargs) -> torch.Tensor:
+        """Embeddings of the batch by the momentum copy, in eval mode: (B, d_f)."""
+        state = {name: getattr(self.momentum, key) for name, key in self._momentum_names.items()}
+        modes = [(m, m.training) for m in self.backbone.modules()]
+        self.backbone.eval()
+        try:
+            return self._run(lambda: functional_call(self.backbone, state, args, kwargs), args)
+        finally:
+            for m, mode in modes:
+                m.training = mode
+
+    # ------------------------------------------------------------------ forward
+    def forward(self, *args, labels: Optional[torch.Tensor] = None, write: Optional[bool] = None,
+                **kwargs) -> torch.Tensor:
+        writes = self.training and self.hma.use_queue and write is not False and labels is not None
+        graph = _graph_arg(args)
+        if writes and graph is not None:  # fail before any state (batch norm, momentum) changes
+            self.hma.check_labels(labels, graph.batch_size)
+        h = self.embed(*args, **kwargs)
+        keys = None
+        if writes:
+            self.hma.check_labels(labels, h.shape[0])
+            if self.momentum is not None:
+                self.momentum_step()
+                keys = self.momentum_embed(*args, **kwargs)
+        return self.hma(h, labels=labels if self.training else None, keys=keys, write=write)
+
+
+def apply(model: nn.Module, num_classes: Optional[int] = None, *, head: Union[str, nn.Module, None] = None,
+          readout: Union[str, nn.Module, None] = None, variant: str = "hma",
+          memory_encoder: str = "momentum", momentum: float = 0.999, **hma_options) -> HMAModel:
+    """Replace the classifier head of a DGL graph classifier with HMA.
+
+    Args:
+        model: the user's graph classifier (modified in place: its head becomes a tap; deep-copy it
+            first to keep the original).
+        num_classes: n >= 2 for multi-class, 1 for a single-logit binary task. Default: the
+            head's output width.
+        head: attribute path (e.g. ``"predict"``, ``"mlp.2"``) or module of the head, when
+            detection fails.
+        readout: attribute path or module of a custom readout module, to anchor head detection.
+        variant: "hma" (default), "rma", "abd", "abd+syn", "abd+rma" or "param".
+        memory_encoder: "momentum" (the paper) or "online" (store the detached online features;
+            no momentum copy, no extra forward pass).
+        momentum: lambda of the momentum update (0.999, as MoCo).
+        **hma_options: passed to :class:`hma_graph.nn.HMA` (label_dim, memory_size,
+            slots_per_class, num_heads, dropout, inference, attn_scale, head_input, ...).
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"apply() needs a torch.nn.Module, got {type(model).__name__}")
+    if isinstance(model, HMAModel):
+        raise HMAApplyError("this model already has HMA applied")
+    head_name = _resolve(model, head, "head") if head is not None else _find_head(model, readout)
+    head_module = model.get_submodule(head_name)
+    linears = _linears(head_module)
+    if not linears:
+        raise HMAApplyError(f"the head {head_name!r} ({type(head_module).__name__}) has no nn.Linear, "
+                            "so its input width is unknown; pass head='name' of a Linear/MLP head")
+    feat_dim, out_dim = linears[0].in_features, linears[-1].out_features
+    if num_classes is None:
+        num_classes = out_dim
+    elif num_classes != out_dim:
+        raise HMAApplyError(f"num_classes={num_classes} but the model's head {head_name!r} outputs "
+                            f"{out_dim} logits; pass the number the model was built for")
+    parent_name, _, attr = head_name.rpartition(".")
+    parent = model.get_submodule(parent_name) if parent_name else model
+    setattr(parent, attr, HeadTap())
+    p = next(model.parameters(), None)
+    layer = HMA(feat_dim, num_classes, variant, **hma_options)
+    if p is not None:
+        layer = layer.to(p.device)
+    return HMAModel(model, head_name, layer, memory_encoder, momentum)
