@@ -205,15 +205,18 @@ class HMAModel(nn.Module):
     @torch.no_grad()
     def momentum_step(self) -> None:
         """theta_k <- lambda theta_k + (1 - lambda) theta_q for parameters and float buffers."""
-        lam = self.momentum_coef
         online = dict(self.backbone.named_parameters())
         online.update(dict(self.backbone.named_buffers()))
+        ks, qs = [], []
         for name, key in self._momentum_names.items():
-            k, q = getattr(self.momentum, key), online[name]
+            k, q = getattr(self.momentum, key), online[name].detach()
             if k.is_floating_point():
-                k.mul_(lam).add_(q.detach(), alpha=1.0 - lam)
+                ks.append(k)
+                qs.append(q)
             else:
                 k.copy_(q)
+        if ks:  # k <- k + (1 - lambda) (q - k)  ==  lambda k + (1 - lambda) q, fused over tensors
+            torch._foreach_lerp_(ks, qs, 1.0 - self.momentum_coef)
 
     @torch.no_grad()
     def momentum_embed(self, *args, **kwargs) -> torch.Tensor:
