@@ -1,0 +1,48 @@
+"""Mini-batches of DGL graphs: a seeded, re-iterable loader over (graphs, labels).
+
+Each batch is ``(dgl.batch(graphs[idx]), labels[idx])``. Shuffling draws a fresh permutation per
+epoch from a ``torch.Generator`` seeded once, so a run is repeatable. ``drop_last_if_single``
+drops a final batch of one graph in training (batch norm cannot train on one sample).
+"""
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import torch
+
+from .. import _compat
+
+_compat.install()
+import dgl  # noqa: E402
+
+__all__ = ["GraphLoader"]
+
+
+class GraphLoader:
+    def __init__(self, graphs: Sequence, labels: torch.Tensor, batch_size: int = 32,
+                 shuffle: bool = False, seed: int = 0, drop_last_if_single: bool = False,
+                 indices: Optional[Sequence[int]] = None):
+        if len(graphs) != len(labels):
+            raise ValueError(f"{len(graphs)} graphs but {len(labels)} labels")
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.graphs, self.labels = graphs, torch.as_tensor(labels)
+        self.indices = torch.arange(len(graphs)) if indices is None else torch.as_tensor(indices, dtype=torch.long)
+        if len(self.indices) == 0:
+            raise ValueError("empty split: no graphs to load")
+        self.batch_size, self.shuffle = batch_size, shuffle
+        self.drop_last_if_single = drop_last_if_single
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __len__(self) -> int:
+        n = len(self.indices)
+        full, rest = divmod(n, self.batch_size)
+        return full + (1 if rest and not (self.drop_last_if_single and rest == 1 and full) else 0)
+
+    def __iter__(self):
+        idx = self.indices
+        if self.shuffle:
+            idx = idx[torch.randperm(len(idx), generator=self.generator)]
+        for b in range(len(self)):
+            sel = idx[b * self.batch_size:(b + 1) * self.batch_size]
+            yield dgl.batch([self.graphs[i] for i in sel.tolist()]), self.labels[sel]

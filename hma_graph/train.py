@@ -1,0 +1,113 @@
+"""One training run: epochs of optimisation, evaluation every epoch, test at the best validation.
+
+    record = fit(model, train_loader, valid_loader, test_loader, metric="accuracy", epochs=100)
+
+Loss: ``"ce"`` (cross-entropy, labels (B,)) or ``"bce"`` (binary cross-entropy with logits on the
+labelled entries only: labels (B, T), NaN = unlabelled, as OGB's molecule tasks). HMA-wrapped
+models (``model.hma_wrapped``) are called with ``labels=`` in training so their memory is written;
+evaluation calls them without labels in eval mode. ``inputs(g)`` maps a batched graph to the
+model's positional arguments (default ``(g, g.ndata["feat"])``).
+
+Early stopping (optional, PROTOCOLS.md B): after ``warmup`` epochs, stop when the validation
+metric has not improved for ``patience`` epochs. The record holds every epoch's metrics, the
+selected epoch (best validation, earliest on ties), the test value there and the wall time.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Dict, Optional
+
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .metrics import METRICS, compute_metric, select_epoch
+
+__all__ = ["fit", "predict", "train_epoch", "default_inputs"]
+
+
+def default_inputs(g):
+    return (g, g.ndata["feat"])
+
+
+def _loss(kind: str, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    if kind == "ce":
+        return F.cross_entropy(logits, y.reshape(-1).long())
+    if kind == "bce":
+        y = y.reshape(logits.shape).float()
+        mask = ~torch.isnan(y)
+        if not mask.any():
+            return logits.sum() * 0.0
+        return F.binary_cross_entropy_with_logits(logits[mask], y[mask])
+    raise ValueError(f"loss must be 'ce' or 'bce', got {kind!r}")
+
+
+def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default_inputs) -> float:
+    model.train()
+    hma = getattr(model, "hma_wrapped", False)
+    total, n = 0.0, 0
+    for g, y in loader:
+        args = inputs(g)
+        logits = model(*args, labels=y) if hma else model(*args)
+        value = _loss(loss, logits, y)
+        opt.zero_grad(set_to_none=True)
+        value.backward()
+        opt.step()
+        total += float(value) * y.shape[0]
+        n += y.shape[0]
+    return total / max(n, 1)
+
+
+@torch.no_grad()
+def predict(model, loader, inputs: Callable = default_inputs):
+    """Logits and labels over a loader, in eval mode (memory is never written)."""
+    model.eval()
+    outs, ys = [], []
+    for g, y in loader:
+        outs.append(model(*inputs(g)))
+        ys.append(y)
+    return torch.cat(outs), torch.cat(ys)
+
+
+def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: int, lr: float = 1e-3,
+        weight_decay: float = 0.0, loss: str = "ce", inputs: Callable = default_inputs,
+        warmup: Optional[int] = None, patience: Optional[int] = None, progress: bool = True,
+        desc: str = "train", extra_eval: Optional[Dict[str, Callable]] = None) -> dict:
+    """Train ``model`` and return the run record (see module docstring).
+
+    ``extra_eval``: name -> function(model) -> value, run on the model restored to the selected
+    epoch's weights (e.g. the test metric under a second inference mode); stored in
+    ``record["extra"]``.
+    """
+    if metric not in METRICS:
+        raise ValueError(f"unknown metric {metric!r}; known: {sorted(METRICS)}")
+    if epochs < 1:
+        raise ValueError(f"epochs must be >= 1, got {epochs}")
+    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    history = {"train_loss": [], "valid": [], "test": [], "epoch_s": []}
+    best_state, best_valid, since_best = None, None, 0
+    start = time.perf_counter()
+    bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
+    for epoch in bar:
+        t0 = time.perf_counter()
+        history["train_loss"].append(train_epoch(model, train_loader, opt, loss, inputs))
+        history["epoch_s"].append(time.perf_counter() - t0)
+        for split, loader in (("valid", valid_loader), ("test", test_loader)):
+            history[split].append(compute_metric(metric, *predict(model, loader, inputs)))
+        improved = best_valid is None or history["valid"][-1] > best_valid
+        if improved:
+            best_valid, since_best = history["valid"][-1], 0
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        else:
+            since_best += 1
+        bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}", valid=f"{history['valid'][-1]:.3f}")
+        if patience is not None and epoch + 1 >= (warmup or 0) and since_best >= patience:
+            break
+    best = select_epoch(history["valid"], METRICS[metric])
+    record = {"metric": metric, "epochs_run": len(history["valid"]), "selected_epoch": best,
+              "valid": history["valid"][best], "test": history["test"][best], "history": history,
+              "wall_s": time.perf_counter() - start}
+    if extra_eval:
+        model.load_state_dict(best_state)
+        record["extra"] = {name: fn(model) for name, fn in extra_eval.items()}
+    return record
