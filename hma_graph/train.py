@@ -53,7 +53,7 @@ def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default
         opt.zero_grad(set_to_none=True)
         value.backward()
         opt.step()
-        total += float(value) * y.shape[0]
+        total += float(value.detach()) * y.shape[0]
         n += y.shape[0]
     return total / max(n, 1)
 

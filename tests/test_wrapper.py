@@ -266,3 +266,26 @@ def test_errors_name_the_problem():
     assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items()), "state touched"
     with pytest.raises(ValueError, match=f"shape \\(num_nodes, {IN}\\)"):
         model(g, torch.randn(g.num_nodes(), IN + 2), labels=y)
+
+
+def test_apply_on_the_ogb_molecule_backbones():
+    from ogb.utils import smiles2graph
+
+    from hma_graph.models import OGBMolGNN
+
+    gs = []
+    for s in ["CCO", "c1ccccc1O", "CC(=O)N", "CCN(CC)CC"]:
+        d = smiles2graph(s)
+        g = dgl.graph((torch.from_numpy(d["edge_index"][0]), torch.from_numpy(d["edge_index"][1])),
+                      num_nodes=d["num_nodes"])
+        g.ndata["feat"], g.edata["feat"] = torch.from_numpy(d["node_feat"]), torch.from_numpy(d["edge_feat"])
+        gs.append(g)
+    g = dgl.batch(gs)
+    y = torch.tensor([[0.0], [1.0], [1.0], [0.0]])
+    for gnn, vn in [("gin", False), ("gcn", False), ("gin", True), ("gcn", True)]:
+        model = hma_graph.apply(OGBMolGNN(num_layers=2, emb_dim=32, gnn_type=gnn, virtual_node=vn),
+                                memory_size=8, slots_per_class=2)
+        assert model.head_name == "graph_pred_linear" and model.hma.binary and model.hma.feat_dim == 32
+        out = model(g, g.ndata["feat"], g.edata["feat"], labels=y)
+        F.binary_cross_entropy_with_logits(out, y).backward()
+        assert len(model.hma.queue) == 4
