@@ -1,7 +1,6 @@
 """Shared helpers for benchmark scripts: atomic JSON writes, markdown tables, machine facts."""
 from __future__ import annotations
 
-import json
 import os
 import platform
 import tempfile
@@ -10,22 +9,9 @@ from typing import Iterable, List, Sequence
 
 import torch
 
+from hma_graph.sweep import write_json_atomic  # noqa: F401  (re-exported)
+
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def write_json_atomic(path: Path, obj) -> None:
-    """Write JSON to a temp file in the same folder, then rename: never a half-written record."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            json.dump(obj, f, indent=2, sort_keys=True)
-            f.write("\n")
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_text_atomic(path: Path, text: str) -> None:
