@@ -8,9 +8,23 @@ models (``model.hma_wrapped``) are called with ``labels=`` in training so their 
 evaluation calls them without labels in eval mode. ``inputs(g)`` maps a batched graph to the
 model's positional arguments (default ``(g, g.ndata["feat"])``).
 
+Objectives (optional, :mod:`hma_graph.objectives`): ``fit(..., objective=obj)`` trains with
+``loss, logs = obj.loss(*inputs(g), y)`` instead of ``loss=`` and evaluates with
+``obj.predict(*inputs(g))`` (e.g. CIGA predicts from the causal subgraph). ``objective`` is an
+``Objective`` built around ``model`` itself, or a registered name (``"irm"``, ...) built with its
+default hyperparameters. Every value of ``logs`` is averaged over the epoch's graphs (batch-size
+weighted, over the batches that reported it) into ``history["train_logs"][name]``; the training
+loss of an epoch is the same average of the objective's total loss.
+
 Early stopping (optional, PROTOCOLS.md B): after ``warmup`` epochs, stop when the validation
-metric has not improved for ``patience`` epochs. The record holds every epoch's metrics, the
-selected epoch (best validation, earliest on ties), the test value there and the wall time.
+metric has not improved for ``patience`` epochs. By default epochs without improvement count from
+the start, so a run may stop right at the end of the warm-up. ``count_warmup=False`` counts only
+epochs with index >= ``warmup`` (0-based), as CIGA's code (``cnt += epoch >= pretrain``, reset on
+improvement): such a run lasts at least ``warmup + patience`` epochs.
+
+The record holds every epoch's metrics, the selected epoch (best validation, earliest on ties),
+the test value there and the wall time (``wall_s`` for the run; per epoch ``history["epoch_s"]``
+training and ``history["eval_s"]`` evaluation seconds).
 """
 from __future__ import annotations
 
@@ -42,29 +56,66 @@ def _loss(kind: str, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     raise ValueError(f"loss must be 'ce' or 'bce', got {kind!r}")
 
 
-def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default_inputs) -> float:
+def _resolve_objective(objective, model):
+    """None, or an Objective whose ``model`` is ``model`` (a name is built with defaults)."""
+    if objective is None:
+        return None
+    if isinstance(objective, str):
+        from .objectives import make_objective
+
+        return make_objective(objective, model)
+    if not (callable(getattr(objective, "loss", None)) and callable(getattr(objective, "predict", None))):
+        raise TypeError(f"objective must provide loss(g, x, y) and predict(g, x), got {type(objective).__name__}")
+    if getattr(objective, "model", model) is not model:
+        raise ValueError("the objective wraps a different model than the one passed to fit(); build it "
+                         "around the same module (make_objective(name, model, ...))")
+    return objective
+
+
+def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default_inputs,
+                objective=None, logs: Optional[Dict[str, float]] = None) -> float:
+    """One pass over ``loader``; returns the graph-weighted mean training loss.
+
+    With ``objective``, its ``loss`` is optimised and, if ``logs`` is a dict, it receives the
+    graph-weighted epoch mean of every value the objective logged.
+    """
     model.train()
+    objective = _resolve_objective(objective, model)
     hma = getattr(model, "hma_wrapped", False)
     total, n = 0.0, 0
+    sums: Dict[str, float] = {}
+    counts: Dict[str, int] = {}
     for g, y in loader:
         args = inputs(g)
-        logits = model(*args, labels=y) if hma else model(*args)
-        value = _loss(loss, logits, y)
+        if objective is not None:
+            value, batch_logs = objective.loss(*args, y)
+            for k, v in batch_logs.items():
+                sums[k] = sums.get(k, 0.0) + float(v) * y.shape[0]
+                counts[k] = counts.get(k, 0) + y.shape[0]
+        else:
+            logits = model(*args, labels=y) if hma else model(*args)
+            value = _loss(loss, logits, y)
         opt.zero_grad(set_to_none=True)
         value.backward()
         opt.step()
         total += float(value.detach()) * y.shape[0]
         n += y.shape[0]
+    if logs is not None:
+        logs.update({k: sums[k] / counts[k] for k in sums})
     return total / max(n, 1)
 
 
 @torch.no_grad()
-def predict(model, loader, inputs: Callable = default_inputs):
-    """Logits and labels over a loader, in eval mode (memory is never written)."""
+def predict(model, loader, inputs: Callable = default_inputs, objective=None):
+    """Logits and labels over a loader, in eval mode (memory is never written).
+
+    With ``objective``, logits are ``objective.predict(*inputs(g))``.
+    """
     model.eval()
+    objective = _resolve_objective(objective, model)
     outs, ys = [], []
     for g, y in loader:
-        outs.append(model(*inputs(g)))
+        outs.append(objective.predict(*inputs(g)) if objective is not None else model(*inputs(g)))
         ys.append(y)
     return torch.cat(outs), torch.cat(ys)
 
@@ -72,34 +123,48 @@ def predict(model, loader, inputs: Callable = default_inputs):
 def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: int, lr: float = 1e-3,
         weight_decay: float = 0.0, loss: str = "ce", inputs: Callable = default_inputs,
         warmup: Optional[int] = None, patience: Optional[int] = None, progress: bool = True,
-        desc: str = "train", extra_eval: Optional[Dict[str, Callable]] = None) -> dict:
+        desc: str = "train", extra_eval: Optional[Dict[str, Callable]] = None,
+        objective=None, count_warmup: bool = True) -> dict:
     """Train ``model`` and return the run record (see module docstring).
 
     ``extra_eval``: name -> function(model) -> value, run on the model restored to the selected
     epoch's weights (e.g. the test metric under a second inference mode); stored in
     ``record["extra"]``.
+    ``objective``: an :class:`hma_graph.objectives.Objective` around ``model`` (or its name);
+    replaces ``loss`` for training and the model's forward for evaluation.
+    ``count_warmup``: whether epochs inside the warm-up count towards ``patience`` (see the
+    module docstring).
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; known: {sorted(METRICS)}")
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
+    objective = _resolve_objective(objective, model)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    history = {"train_loss": [], "valid": [], "test": [], "epoch_s": []}
+    history = {"train_loss": [], "valid": [], "test": [], "epoch_s": [], "eval_s": [], "train_logs": {}}
     best_state, best_valid, since_best = None, None, 0
     start = time.perf_counter()
     bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
     for epoch in bar:
         t0 = time.perf_counter()
-        history["train_loss"].append(train_epoch(model, train_loader, opt, loss, inputs))
+        logs: Dict[str, float] = {}
+        history["train_loss"].append(train_epoch(model, train_loader, opt, loss, inputs, objective, logs))
         history["epoch_s"].append(time.perf_counter() - t0)
+        for k, v in logs.items():  # a key first logged late gets None for the earlier epochs
+            history["train_logs"].setdefault(k, [None] * epoch).append(v)
+        for k, vals in history["train_logs"].items():
+            if len(vals) < epoch + 1:
+                vals.append(None)
+        t0 = time.perf_counter()
         for split, loader in (("valid", valid_loader), ("test", test_loader)):
-            history[split].append(compute_metric(metric, *predict(model, loader, inputs)))
+            history[split].append(compute_metric(metric, *predict(model, loader, inputs, objective)))
+        history["eval_s"].append(time.perf_counter() - t0)
         improved = best_valid is None or history["valid"][-1] > best_valid
         if improved:
             best_valid, since_best = history["valid"][-1], 0
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
         else:
-            since_best += 1
+            since_best += 1 if (count_warmup or epoch >= (warmup or 0)) else 0
         bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}", valid=f"{history['valid'][-1]:.3f}")
         if patience is not None and epoch + 1 >= (warmup or 0) and since_best >= patience:
             break

@@ -289,5 +289,5 @@ def apply(model: nn.Module, num_classes: Optional[int] = None, *, head: Union[st
     p = next(model.parameters(), None)
     layer = HMA(feat_dim, num_classes, variant, **hma_options)
     if p is not None:
-        layer = layer.to(p.device)
+        layer = layer.to(device=p.device, dtype=p.dtype if p.is_floating_point() else None)
     return HMAModel(model, head_name, layer, memory_encoder, momentum)

@@ -1,11 +1,13 @@
-"""fit(): record structure, selection at the best validation epoch, early stopping, and that
-evaluation never sees labels."""
+"""fit(): record structure, selection at the best validation epoch, early stopping, that
+evaluation never sees labels, and the objective path (training loss, logs, prediction)."""
 import dgl
+import pytest
 import torch
 
 import hma_graph
 from hma_graph.data.loader import GraphLoader
 from hma_graph.models import GNNClassifier
+from hma_graph.objectives import ERM, make_objective
 from hma_graph.train import fit, predict
 
 
@@ -61,3 +63,83 @@ def test_predictions_do_not_depend_on_labels():
     a, _ = predict(model, GraphLoader(gs, y, 5))
     b, _ = predict(model, GraphLoader(gs, 1 - y, 5))
     torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+# --------------------------------------------------------------------------- objective path
+def test_erm_objective_matches_the_default_loss_path():
+    """ERM through ``objective=`` is the same optimisation as ``loss="ce"``: identical histories."""
+    hist = []
+    for use_objective in (False, True):
+        torch.manual_seed(0)
+        model = GNNClassifier(2, 2, hidden=8)
+        obj = make_objective("erm", model) if use_objective else None
+        rec = fit(model, *loaders(), metric="accuracy", epochs=3, objective=obj, progress=False)
+        hist.append(rec["history"])
+    torch.testing.assert_close(torch.tensor(hist[0]["train_loss"]), torch.tensor(hist[1]["train_loss"]))
+    assert hist[0]["valid"] == hist[1]["valid"] and hist[0]["test"] == hist[1]["test"]
+    assert hist[0]["train_logs"] == {} and set(hist[1]["train_logs"]) == {"loss", "erm"}
+
+
+class _BatchSizeLogger(ERM):
+    """ERM that logs each batch's size: its epoch mean must be weighted by graphs."""
+
+    def loss(self, g, x, y, envs=None):
+        total, logs = super().loss(g, x, y, envs)
+        logs["batch_size"] = float(y.shape[0])
+        return total, logs
+
+
+def test_objective_logs_are_graph_weighted_epoch_means():
+    gs, y = toy(40)
+    train = GraphLoader(gs, y, 16, shuffle=True, seed=0)  # batches of 16, 16, 8
+    torch.manual_seed(0)
+    model = GNNClassifier(2, 2, hidden=8)
+    rec = fit(model, train, GraphLoader(gs, y, 8), GraphLoader(gs, y, 8), metric="accuracy", epochs=2,
+              objective=_BatchSizeLogger(model), progress=False)
+    logs = rec["history"]["train_logs"]
+    assert logs["batch_size"] == [pytest.approx((16 * 16 + 16 * 16 + 8 * 8) / 40)] * 2  # 14.4, not 13.33
+    # the epoch's training loss is the same weighted mean of the objective's total loss
+    assert logs["loss"] == pytest.approx(rec["history"]["train_loss"])
+    assert len(rec["history"]["eval_s"]) == len(rec["history"]["epoch_s"]) == rec["epochs_run"]
+
+
+class _AlwaysClassZero(ERM):
+    def predict(self, g, x):
+        logits = self.model(g, x)
+        return torch.stack([torch.ones(len(logits)), torch.zeros(len(logits))], 1)
+
+
+def test_evaluation_uses_the_objectives_predict():
+    train, valid, test = loaders()
+    torch.manual_seed(0)
+    model = GNNClassifier(2, 2, hidden=8)
+    rec = fit(model, train, valid, test, metric="accuracy", epochs=2, objective=_AlwaysClassZero(model),
+              progress=False)
+    share_zero = float((valid.labels[valid.indices] == 0).float().mean())
+    assert rec["history"]["valid"] == [pytest.approx(share_zero)] * 2
+
+
+def test_objective_must_wrap_the_trained_model():
+    other = GNNClassifier(2, 2, hidden=8)
+    with pytest.raises(ValueError, match="different model"):
+        fit(GNNClassifier(2, 2, hidden=8), *loaders(), metric="accuracy", epochs=1,
+            objective=make_objective("irm", other), progress=False)
+
+
+def test_objective_by_name_and_penalty_logs():
+    torch.manual_seed(0)
+    model = GNNClassifier(2, 2, hidden=8)
+    rec = fit(model, *loaders(), metric="accuracy", epochs=2, objective="vrex", progress=False)
+    logs = rec["history"]["train_logs"]
+    assert set(logs) == {"loss", "erm", "vrex"} and all(len(v) == 2 for v in logs.values())
+    assert all(v >= 0 for v in logs["vrex"])
+
+
+def test_patience_counted_only_after_warmup():
+    """count_warmup=False (CIGA's rule): with no improvement after epoch 0, the run lasts exactly
+    warmup + patience epochs; the default stops at the end of the warm-up."""
+    for count_warmup, expected in ((True, 3), (False, 5)):
+        torch.manual_seed(0)
+        rec = fit(GNNClassifier(2, 2, hidden=8), *loaders(), metric="accuracy", epochs=50, warmup=3,
+                  patience=2, lr=0.0, count_warmup=count_warmup, progress=False)
+        assert rec["epochs_run"] == expected and rec["selected_epoch"] == 0
