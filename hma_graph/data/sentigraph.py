@@ -43,6 +43,7 @@ _compat.install()
 import dgl  # noqa: E402
 
 from .splits import degree_shift_split  # noqa: E402
+from .tu import nodes_per_graph  # noqa: E402
 
 __all__ = ["SENTIGRAPH_CLASSES", "SentiGraphData", "load_sentigraph", "sentigraph_degree_shift"]
 
@@ -168,16 +169,8 @@ def load_sentigraph(name: str, raw_dir: Union[str, Path]) -> SentiGraphData:
     if x.shape[0] != num_total:
         raise ValueError(f"{name}_node_features.pkl has {x.shape[0]} rows but "
                          f"{name}_node_indicator.txt has {num_total} nodes (inconsistent lengths)")
-    if np.any(np.diff(indicator) < 0):
-        raise ValueError(f"{name}_node_indicator.txt is not sorted by graph id")
-    if indicator[0] < 1 or indicator[-1] > num_graphs:
-        raise ValueError(f"graph ids in {name}_node_indicator.txt span "
-                         f"{indicator[0]}..{indicator[-1]} but {name}_graph_labels.txt has "
-                         f"{num_graphs} labels (inconsistent lengths)")
-    num_nodes = np.bincount(indicator - 1, minlength=num_graphs).astype(np.int64)
-    if np.any(num_nodes == 0):
-        empty = (np.flatnonzero(num_nodes == 0) + 1)[:10].tolist()
-        raise ValueError(f"graph(s) {empty} of {name} have no nodes in {name}_node_indicator.txt")
+    num_nodes = nodes_per_graph(indicator, num_graphs, f"{name}_node_indicator.txt",
+                                f"{name}_graph_labels.txt")
     if np.any((y < 0) | (y >= num_classes)):
         bad = int(y[(y < 0) | (y >= num_classes)][0])
         raise ValueError(f"{name}_graph_labels.txt: label {bad} outside 0..{num_classes - 1}")

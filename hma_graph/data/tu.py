@@ -113,6 +113,26 @@ def _read_ints(zf: zipfile.ZipFile, member: str, zip_path, columns: int) -> np.n
     return arr if columns > 1 else arr[:, 0]
 
 
+
+def nodes_per_graph(indicator: np.ndarray, num_graphs: int, indicator_file: str, labels_file: str
+                    ) -> np.ndarray:
+    """Node count of each graph from a sorted, 1-based graph-indicator array (one id per node).
+
+    Raises ValueError naming the files when the ids are unsorted, out of 1..num_graphs, or leave a
+    graph without nodes. Shared by the TU and SentiGraph raw formats.
+    """
+    if np.any(np.diff(indicator) < 0):
+        raise ValueError(f"{indicator_file} is not sorted by graph id")
+    if indicator[0] < 1 or indicator[-1] > num_graphs:
+        raise ValueError(f"graph ids in {indicator_file} span {indicator[0]}..{indicator[-1]} but "
+                         f"{labels_file} has {num_graphs} labels (inconsistent lengths)")
+    counts = np.bincount(indicator - 1, minlength=num_graphs).astype(np.int64)
+    if np.any(counts == 0):
+        empty = (np.flatnonzero(counts == 0) + 1)[:10].tolist()
+        raise ValueError(f"graph(s) {empty} have no nodes in {indicator_file} "
+                         f"(inconsistent with {num_graphs} labels in {labels_file})")
+    return counts
+
 def read_tu_zip(zip_path: Union[str, Path], name: str) -> Dict[str, torch.Tensor]:
     """Parse a TU zip into flat tensors (the cache format; no DGL objects).
 
@@ -141,17 +161,8 @@ def read_tu_zip(zip_path: Union[str, Path], name: str) -> Dict[str, torch.Tensor
     num_graphs, num_total = graph_raw.size, indicator.size
     if num_total == 0 or num_graphs == 0:
         raise ValueError(f"{zip_path}: no nodes or no graphs")
-    if np.any(np.diff(indicator) < 0):
-        raise ValueError(f"{zip_path}: {name}_graph_indicator.txt is not sorted by graph id")
-    if indicator[0] < 1 or indicator[-1] > num_graphs:
-        raise ValueError(f"{zip_path}: graph ids in {name}_graph_indicator.txt span "
-                         f"{indicator[0]}..{indicator[-1]} but {name}_graph_labels.txt has "
-                         f"{num_graphs} labels (inconsistent lengths)")
-    num_nodes = np.bincount(indicator - 1, minlength=num_graphs).astype(np.int64)
-    if np.any(num_nodes == 0):
-        empty = np.flatnonzero(num_nodes == 0) + 1
-        raise ValueError(f"{zip_path}: graph(s) {empty[:10].tolist()} have no nodes in "
-                         f"{name}_graph_indicator.txt (inconsistent with {num_graphs} graph labels)")
+    num_nodes = nodes_per_graph(indicator, num_graphs, f"{zip_path}: {name}_graph_indicator.txt",
+                                f"{name}_graph_labels.txt")
     if node_raw is not None and node_raw.size != num_total:
         raise ValueError(f"{zip_path}: {name}_node_labels.txt has {node_raw.size} lines but "
                          f"{name}_graph_indicator.txt has {num_total} (inconsistent lengths)")

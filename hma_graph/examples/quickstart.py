@@ -1,7 +1,7 @@
 """Quick start: a DGL GIN, and the same GIN after ``hma_graph.apply``, on generated graphs.
 
-    python -m hma_graph                  # 3 seeds, about 2-4 minutes on 2 CPU cores
-    python -m hma_graph --seeds 0 --epochs 5
+    python -m hma_graph.examples.quickstart                  # 3 seeds, a few minutes on a CPU
+    python -m hma_graph.examples.quickstart --seeds 0 --epochs 5
 
 Data: Spurious-Motif (generated on the spot from the seed, no download), 3 classes decided by a
 motif attached to a base graph; the base is correlated with the label in training with bias b.
@@ -59,7 +59,7 @@ def main(argv=None):
     ap.add_argument("--bias", type=float, default=0.7)
     ap.add_argument("--n-train", type=int, default=600)
     ap.add_argument("--n-eval", type=int, default=300)
-    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()
