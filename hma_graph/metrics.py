@@ -14,7 +14,7 @@ and ``summarize(values)`` the mean and sample standard deviation (ddof = 1) over
 from __future__ import annotations
 
 import math
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, Sequence, Tuple
 
 import numpy as np
 import torch

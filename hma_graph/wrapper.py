@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import inspect
 import re
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 from torch import nn

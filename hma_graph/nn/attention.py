@@ -75,7 +75,7 @@ class AttentionBlock(nn.Module):
         if not include_self and not has_ctx:
             raise ValueError("attention with no self key needs a non-empty context")
         q = self.q(self.ln_q(x)).view(B, H, dh)
-        logits, values = [], []
+        logits = []
         if include_self:
             ks, vs = self.kv(self.ln_kv(x)).view(B, 2, H, dh).unbind(1)
             logits.append((q * ks).sum(-1, keepdim=True))  # (B, H, 1)
