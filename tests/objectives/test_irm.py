@@ -4,19 +4,12 @@ import math
 import dgl
 import pytest
 import torch
-from torch import nn
 
 from hma_graph.models import GNNClassifier
 from hma_graph.objectives import IRM, irm_penalty
 
 
-class FixedLogits(nn.Module):
-    def __init__(self, logits):
-        super().__init__()
-        self.z = nn.Parameter(torch.as_tensor(logits, dtype=torch.float64).clone())
-
-    def forward(self, g, x):
-        return self.z
+from _fixtures import FixedLogits  # tests/objectives/_fixtures.py (pytest puts this folder on sys.path)
 
 
 def _dscale(row, label):

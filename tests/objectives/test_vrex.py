@@ -10,13 +10,7 @@ from hma_graph.models import GNNClassifier
 from hma_graph.objectives import VREx, vrex_penalty
 
 
-class FixedLogits(nn.Module):
-    def __init__(self, logits):
-        super().__init__()
-        self.z = nn.Parameter(torch.as_tensor(logits, dtype=torch.float64).clone())
-
-    def forward(self, g, x):
-        return self.z
+from _fixtures import FixedLogits  # tests/objectives/_fixtures.py (pytest puts this folder on sys.path)
 
 
 def _ce(row, label):
