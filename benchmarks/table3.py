@@ -35,7 +35,8 @@ same selected weights under the other mode (``extra["test_batch"]`` / ``extra["t
 Profile "quick" (CPU smoke run, not a result): 2 epochs, 2 layers, width 32, m2 = 8, the first 256
 training graphs (validation and test complete).
 
-Table (``TABLE.md`` next to the records): rows model (+variant) in the paper's order, columns per
+Table (``TABLE.md`` next to the records, rebuilt after every invocation from *all* finished records
+in the folder, whatever slice the invocation ran): rows model (+variant) in the paper's order, columns per
 data set "ours" = mean +- sample std (ddof 1) over seeds of test ROC-AUC x 100 with n, next to the
 paper's mean +- std; avg = mean over the data sets of the per-data-set means (only when every data
 set has a number). Second table: for each variant row, per seed d_s = ours(variant, s) -
@@ -472,16 +473,15 @@ def main(argv=None) -> dict:
             data[d] = load_data(d)
             print(f"{d}: {len(data[d][0])} graphs, split "
                   f"{ {k: len(v) for k, v in data[d][2].items()} } ({time.perf_counter() - t0:.1f} s)")
-        records = run_sweep(specs, lambda spec: run_one(spec, profile, args.inference, data[spec["dataset"]],
-                                                        args.threads, progress=not args.no_progress),
-                            out, progress=not args.no_progress, desc=f"table3 {profile.name}")
-        datasets, models, variants = args.datasets, args.models, args.variants
-    else:
-        records = load_records(out)
-        if not records:
-            raise SystemExit(f"no finished records in {out}")
-        datasets = models = variants = None  # what the records hold
-    text = render_tables(records, load_paper_rows(), datasets, models, variants)
+        run_sweep(specs, lambda spec: run_one(spec, profile, args.inference, data[spec["dataset"]],
+                                              args.threads, progress=not args.no_progress),
+                  out, progress=not args.no_progress, desc=f"table3 {profile.name}")
+    # TABLE.md always shows every finished record in the folder (not only this invocation's slice),
+    # so sweeps split over several processes or commands never leave a partial table behind.
+    records = load_records(out)
+    if not records:
+        raise SystemExit(f"no finished records in {out}")
+    text = render_tables(records, load_paper_rows())
     write_text_atomic(out / "TABLE.md", text)
     print("\n" + text)
     print(f"wrote {out / 'TABLE.md'} ({len(records)} records)")

@@ -123,6 +123,10 @@ def test_quick_sweep_end_to_end(mirror, tmp_path, monkeypatch):
     mtimes = [p.stat().st_mtime_ns for p in paths]
     table3.main(argv)
     assert len(calls) == 2 and [p.stat().st_mtime_ns for p in paths] == mtimes
+    # an invocation for a slice (plain only) still writes the table of every record in the folder
+    slice_argv = argv[:argv.index("--variants") + 1] + ["plain"] + argv[argv.index("hma") + 1:]
+    table3.main(slice_argv)
+    assert len(calls) == 2 and (out / "TABLE.md").read_text() == table
     # a different protocol into the same folder stops before any run
     with pytest.raises(SystemExit, match="different protocol"):
         table3.main(argv + ["--inference", "batch"])
