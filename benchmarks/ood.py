@@ -107,9 +107,13 @@ BACKBONES = {  # suite -> GNNClassifier arguments (tu: PROTEINS overrides conv/r
     "sst": {"hidden": 128, "num_layers": 3, "conv": "gcn", "readout": "mean", "dropout": 0.5},
     "spmotif": {"hidden": 32, "num_layers": 3, "conv": "gin", "readout": "mean", "dropout": 0.0},
 }
-HMA_SETTINGS = {"tu": {"label_dim": 16, "memory_size": 128, "slots_per_class": 32, "num_heads": 4},
-                "sst": {"label_dim": 32, "memory_size": 192, "slots_per_class": 48, "num_heads": 4},
-                "spmotif": {"label_dim": 16, "memory_size": 128, "slots_per_class": 32, "num_heads": 4}}
+# momentum_warmup: hma_graph.apply's default, written out so that every record states it
+HMA_SETTINGS = {"tu": {"label_dim": 16, "memory_size": 128, "slots_per_class": 32, "num_heads": 4,
+                       "momentum_warmup": True},
+                "sst": {"label_dim": 32, "memory_size": 192, "slots_per_class": 48, "num_heads": 4,
+                        "momentum_warmup": True},
+                "spmotif": {"label_dim": 16, "memory_size": 128, "slots_per_class": 32, "num_heads": 4,
+                            "momentum_warmup": True}}
 
 PROFILES = {
     "paper": {"epochs": 400, "warmup": 20, "patience": 5, "batch_size": 32, "lr": 1e-3,

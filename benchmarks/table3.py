@@ -85,6 +85,7 @@ class Profile:
     memory_size: int
     slots_per_class: int
     train_limit: Optional[int] = None  # first N training graphs (quick profile only)
+    momentum_warmup: bool = True  # hma_graph.apply's lambda_t ramp of the momentum copy (its default)
 
 
 PROFILES = {
@@ -356,7 +357,7 @@ def build_model(spec: Mapping, profile: Profile, inference: str, num_tasks: int 
     if spec["variant"] != "plain":
         model = hma_graph.apply(model, num_tasks, variant=spec["variant"], label_dim=profile.label_dim,
                                 memory_size=profile.memory_size, slots_per_class=profile.slots_per_class,
-                                inference=inference)
+                                inference=inference, momentum_warmup=profile.momentum_warmup)
     return model
 
 
@@ -410,6 +411,10 @@ def make_specs(datasets, models, variants, seeds, epochs_for) -> List[dict]:
             for d in datasets for s in seeds for m in models for v in variants]
 
 
+# protocol keys that only HMA variants depend on: a plain run's record stays valid when they change
+HMA_ONLY_KEYS = ("inference", "label_dim", "memory_size", "slots_per_class", "momentum_warmup")
+
+
 def check_protocol(specs: Sequence[Mapping], out_dir: Path, expected: Mapping) -> None:
     """Stop when an existing record of these specs was made under a different protocol."""
     for spec in specs:
@@ -418,7 +423,7 @@ def check_protocol(specs: Sequence[Mapping], out_dir: Path, expected: Mapping) -
             continue
         have = rec.get("config", {})
         diff = {k: (have.get(k), v) for k, v in expected.items()
-                if have.get(k) != v and not (k == "inference" and spec["variant"] == "plain")}
+                if have.get(k) != v and not (k in HMA_ONLY_KEYS and spec["variant"] == "plain")}
         if diff:
             raise SystemExit(f"{record_path(out_dir, spec)} was made with a different protocol "
                              f"(key: (stored, now)) {diff}; use another --out or remove the old records")

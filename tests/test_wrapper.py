@@ -147,7 +147,7 @@ def test_apply_finds_the_head_and_trains(cls, head):
 
 def test_momentum_copy_is_buffers_and_follows_the_momentum_rule():
     torch.manual_seed(0)
-    model = hma_graph.apply(AvgLinear(), momentum=0.9, **OPTS)
+    model = hma_graph.apply(AvgLinear(), momentum=0.9, momentum_warmup=False, **OPTS)
     mom_ids = {id(b) for b in model.momentum.buffers()}
     assert not mom_ids & {id(p) for p in model.parameters()}, "momentum copy must not be optimised"
     assert all(not b.requires_grad for b in model.momentum.buffers())
@@ -167,6 +167,35 @@ def test_momentum_copy_is_buffers_and_follows_the_momentum_rule():
     model.eval()
     model(g, x, labels=y)
     assert all(torch.equal(v, state[k]) for k, v in model.state_dict().items())
+
+
+def test_momentum_warmup_follows_the_ramp_by_hand():
+    """lambda_t = min(lambda, (1 + t) / (10 + t)) for the t-th update: replay every update by hand."""
+    torch.manual_seed(0)
+    model = hma_graph.apply(AvgLinear(), momentum=0.5, **OPTS)  # ramp 0.1, 0.18, 0.25, ... capped at 0.5
+    w = model.backbone.conv1.weight
+    key = model._momentum_names["conv1.weight"]
+    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
+    expected = getattr(model.momentum, key).clone()
+    lams = []
+    for step in range(12):
+        g, x, y, _ = batch(seed=step)
+        theta_q = w.detach().clone()
+        t = int(model.momentum_updates)
+        assert t == step
+        lam = min(0.5, (1 + t) / (10 + t))
+        lams.append(lam)
+        loss = F.cross_entropy(model(g, x, labels=y), y)  # applies update t, then reads and writes
+        expected = lam * expected + (1 - lam) * theta_q
+        torch.testing.assert_close(getattr(model.momentum, key), expected)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert lams[:3] == [0.1, 2 / 11, 0.25] and lams[-1] == 0.5  # the cap is reached (t = 8 -> 9/18)
+    # the counter is state: it survives a state_dict round trip, and evaluation does not advance it
+    model.eval()
+    model(g, x)
+    assert int(model.momentum_updates) == 12 and int(model.state_dict()["momentum_updates"]) == 12
 
 
 def test_online_memory_encoder_has_no_momentum_copy():
