@@ -17,8 +17,8 @@ on the same 64 validation graphs, the embeddings of
 
 Two numbers per copy: the mean over features of the std across the 64 graphs (a copy whose
 features are nearly the same vector for every graph gives attention nothing to match), and the
-correlation between its 64 x 64 cosine-similarity matrix (features centred) and the online
-model's (does it rank neighbours like the model whose queries read it?). Writes
+correlation between its pairwise cosine similarities (features centred, the 64 x 63 off-diagonal
+pairs) and the online model's (does it rank neighbours like the model whose queries read it?). Writes
 ``benchmarks/results/momentum_keys.{json,txt}``.
 """
 from __future__ import annotations
@@ -44,9 +44,10 @@ def _state(module):
 
 
 def similarity_structure_corr(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Pearson correlation of the cosine-similarity matrices of centred a (B, d) and b (B, d)."""
+    """Pearson correlation of the off-diagonal cosine similarities of centred a (B, d) and b (B, d)."""
     sa, sb = F.normalize(a - a.mean(0), dim=1), F.normalize(b - b.mean(0), dim=1)
-    return float(torch.corrcoef(torch.stack([(sa @ sa.T).flatten(), (sb @ sb.T).flatten()]))[0, 1])
+    off = ~torch.eye(a.shape[0], dtype=torch.bool)  # the diagonal (all 1) would correlate by itself
+    return float(torch.corrcoef(torch.stack([(sa @ sa.T)[off], (sb @ sb.T)[off]]))[0, 1])
 
 
 def main(argv=None):
