@@ -25,7 +25,8 @@ model, and ``torch.set_num_threads(--threads)``, so a run repeats exactly on the
 HMA settings. The paper searched m1 (queue) in {1, 2, 3} x batch size and m2 (synthetic slots per
 class) in {8, 16, 32, 64} but published no per-dataset choice for Table 3, so one setting is used
 everywhere: label width d_l = 16 (token 300 + 16 = 316, divisible by the 4 heads), m1 = 96 = 3 x 32,
-m2 = 32, momentum encoder (0.999), attention dropout 0.1 (library defaults otherwise).
+m2 = 32, momentum encoder (0.999, with the library's lambda_t warm-up), attention dropout 0.1
+(library defaults otherwise).
 Inference: ``--inference isolated`` (default, the library default: each test graph gets one answer
 independent of its evaluation batch) selects the epoch and gives the main number; for variants with
 the across-batch block (hma, abd, abd+syn, abd+rma) the record also holds the test ROC-AUC at the
@@ -261,7 +262,8 @@ def describe_protocol(records: Sequence[Mapping]) -> dict:
                                         if cfg(r).get("train_limit") else "")),
         "hma": values(lambda r: None if r["spec"]["variant"] == "plain" else
                       f"d_l {cfg(r).get('label_dim')}, m1 {cfg(r).get('memory_size')}, "
-                      f"m2 {cfg(r).get('slots_per_class')}/class"),
+                      f"m2 {cfg(r).get('slots_per_class')}/class, momentum warm-up "
+                      f"{'on' if cfg(r).get('momentum_warmup') else 'off'}"),
     }
 
 
