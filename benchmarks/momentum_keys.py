@@ -35,6 +35,7 @@ from tqdm import tqdm  # noqa: E402
 
 from benchmarks import table3  # noqa: E402
 from benchmarks.common import RESULTS, machine, markdown_table, write_json_atomic, write_text_atomic  # noqa: E402
+from hma_graph.wrapper import warmup_momentum  # noqa: E402
 
 
 def _state(module):
@@ -99,7 +100,7 @@ def main(argv=None):
             loss.backward()
             opt.step()
             with torch.no_grad():  # the warm-up rule on the shadow copy, after the same step
-                lam = min(0.999, (1 + step) / (10 + step))
+                lam = warmup_momentum(0.999, step)
                 for k, v in _state(bb).items():
                     warm[k].lerp_(v, 1 - lam) if warm[k].is_floating_point() else warm[k].copy_(v)
             step += 1

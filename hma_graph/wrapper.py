@@ -55,7 +55,7 @@ from dgl.nn import (AvgPooling, GlobalAttentionPooling, MaxPooling, Set2Set,  # 
 from .nn.dropout import Dropout  # noqa: E402
 from .nn.hma import HMA  # noqa: E402
 
-__all__ = ["apply", "HMAModel", "HMAApplyError", "READOUT_MODULES"]
+__all__ = ["apply", "HMAModel", "HMAApplyError", "READOUT_MODULES", "warmup_momentum"]
 
 READOUT_MODULES = (SumPooling, AvgPooling, MaxPooling, GlobalAttentionPooling, Set2Set, WeightAndSum)
 _READOUT_FUNCTIONS = re.compile(r"\b(mean_nodes|sum_nodes|max_nodes|readout_nodes)\s*\(")
@@ -150,6 +150,11 @@ def _graph_arg(args):
     return next((a for a in args if hasattr(a, "batch_size") and hasattr(a, "num_nodes")), None)
 
 
+def warmup_momentum(momentum: float, t: int) -> float:
+    """lambda_t = min(lambda, (1 + t) / (10 + t)) for the t-th momentum update (t = 0, 1, ...)."""
+    return min(momentum, (1.0 + t) / (10.0 + t))
+
+
 class HMAModel(nn.Module):
     """A DGL graph classifier whose head is HMA (built by :func:`apply`).
 
@@ -217,11 +222,10 @@ class HMAModel(nn.Module):
         self._checked = True
 
     def momentum_lambda(self) -> float:
-        """lambda_t of the next update: min(lambda, (1 + t) / (10 + t)) with warm-up, else lambda."""
+        """lambda_t of the next update: :func:`warmup_momentum` with warm-up, else lambda."""
         if not self.momentum_warmup:
             return self.momentum_coef
-        t = int(self.momentum_updates)
-        return min(self.momentum_coef, (1.0 + t) / (10.0 + t))
+        return warmup_momentum(self.momentum_coef, int(self.momentum_updates))
 
     @torch.no_grad()
     def momentum_step(self) -> None:
