@@ -7,7 +7,8 @@ Model (both sides, OGB's mol example GIN; PROTOCOLS.md A): AtomEncoder; per laye
 and a GIN layer  h_i' = MLP((1 + eps) h_i + sum_{j -> i} ReLU(h_j + e_ji)),
 MLP = Linear(d, 2d)-BN-ReLU-Linear(2d, d), eps learnable (init 0); then BatchNorm, ReLU (not after
 the last layer), dropout 0.5; JK last, mean pooling, Linear(d, 1). 5 layers, d = 300.
-Ours: ``hma_graph.models.ogb_mol.OGBMolGNN`` (``dgl.nn.GINEConv``). PyG: written below with
+Ours: ``hma_graph.models.ogb_mol.OGBMolGNN`` (``dgl.batch``, parameters in ``dgl.nn.GINEConv``, the
+neighbour sum by ``index_select``/``index_add_``, bit-identical to ``GINEConv.forward``). PyG: written below with
 ``torch_geometric.nn.MessagePassing(aggr="add")`` and ``global_mean_pool`` (recent PyG needs no
 torch_scatter/torch_sparse). The PyG model is loaded with our model's weights and the two forward
 passes (eval mode) are compared on one batch, so both sides compute the same function.

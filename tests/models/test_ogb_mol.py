@@ -123,6 +123,30 @@ def test_gin_layer_matches_hand_formula():
     assert layer.mlp[0].out_features == 2 * d and layer.mlp[3].in_features == 2 * d
 
 
+def test_gin_layer_is_bit_identical_to_dgl_gineconv():
+    # our forward skips GINEConv's per-edge UDF; values and gradients must equal GINEConv.forward
+    # exactly (float32, training mode, a batch with a one-atom molecule that has no edges)
+    torch.manual_seed(5)
+    g = dgl.batch([mol_graph(s) for s in SMILES + ["C", "O=C=O"]])
+    layer = OGBGINConv(8)
+    with torch.no_grad():
+        layer.eps.fill_(-0.21)
+    ea = g.edata["feat"]
+    h1 = torch.randn(g.num_nodes(), 8, requires_grad=True)
+    h2 = h1.detach().clone().requires_grad_(True)
+    w = torch.randn(g.num_nodes(), 8)
+    ours = layer(g, h1, ea)
+    (ours * w).sum().backward()
+    grads_ours = [p.grad.clone() for p in layer.parameters()]
+    layer.zero_grad()
+    ref = layer.conv(g, h2, layer.bond_encoder(ea))
+    (ref * w).sum().backward()
+    assert torch.equal(ours, ref)
+    assert torch.equal(h1.grad, h2.grad)
+    for a, b in zip(grads_ours, (p.grad for p in layer.parameters())):
+        assert torch.equal(a, b)
+
+
 def gcn_by_hand(layer, g, h, ea):
     """OGB GCNConv with PyG semantics: deg = degree(row) + 1 over the *source* index."""
     n, edges = g.num_nodes(), edge_list(g)
