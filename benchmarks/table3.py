@@ -6,7 +6,8 @@
     python benchmarks/table3.py --table-only                      # re-print TABLE.md from the records
 
 Sweep: dataset x seed x backbone (gcn, gcn-v, gin, gin-v) x variant ("plain" = the backbone's own
-linear head; "hma" and its ablations rma, abd, abd+syn, abd+rma, param = ``hma_graph.apply``), run
+linear head; "hma" and its ablations rma, abd, abd+syn, abd+rma, param = ``hma_graph.apply``;
+"hma-lr0.1" = "hma" with the HMA layer's parameters at 0.1 x the Adam lr, not in the paper), run
 through ``hma_graph.sweep.run_sweep``: one atomic JSON record per run in
 ``benchmarks/results/table3/<profile>/`` (or ``--out``), named by its spec
 ``{dataset, epochs, model, seed, variant}``; finished runs are skipped, so the same command resumes.
@@ -26,7 +27,10 @@ HMA settings. The paper searched m1 (queue) in {1, 2, 3} x batch size and m2 (sy
 class) in {8, 16, 32, 64} but published no per-dataset choice for Table 3, so one setting is used
 everywhere: label width d_l = 16 (token 300 + 16 = 316, divisible by the 4 heads), m1 = 96 = 3 x 32,
 m2 = 32, momentum encoder (0.999, with the library's lambda_t warm-up), attention dropout 0.1
-(library defaults otherwise).
+(library defaults otherwise). All parameters train at the backbone's Adam lr (the paper: "all
+hyperparameters kept the same as the original settings"). "hma-lr0.1" trains the HMA layer's
+parameters at 0.1 x lr (``HMAModel.param_groups``): at 1e-3 its attention blocks keep the training
+loss far above the backbone's (benchmarks/results/table3/diagnostics/).
 Inference: ``--inference isolated`` (default, the library default: each test graph gets one answer
 independent of its evaluation batch) selects the epoch and gives the main number; for variants with
 the across-batch block (hma, abd, abd+syn, abd+rma) the record also holds the test ROC-AUC at the
@@ -65,8 +69,15 @@ from hma_graph.sweep import aggregate, load_record, load_records, record_path, r
 
 DATASETS = ("ogbg-molbace", "ogbg-molbbbp", "ogbg-molhiv")
 MODELS = {"gcn": ("gcn", False), "gcn-v": ("gcn", True), "gin": ("gin", False), "gin-v": ("gin", True)}
-VARIANTS = ("plain", "hma", "rma", "abd", "abd+syn", "abd+rma", "param")
-ABD_VARIANTS = ("hma", "abd", "abd+syn", "abd+rma")  # those whose prediction depends on the mode
+VARIANTS = ("plain", "hma", "hma-lr0.1", "rma", "abd", "abd+syn", "abd+rma", "param")
+ABD_VARIANTS = ("hma", "hma-lr0.1", "abd", "abd+syn", "abd+rma")  # prediction depends on the mode
+# benchmark-only variants: (hma_graph.apply variant, factor on the Adam lr for the HMA layer's parameters)
+LR_VARIANTS = {"hma-lr0.1": ("hma", 0.1)}
+
+
+def library_variant(variant: str) -> Tuple[str, Optional[float]]:
+    """'hma-lr0.1' -> ('hma', 0.1); 'abd' -> ('abd', None)."""
+    return LR_VARIANTS.get(variant, (variant, None))
 INFERENCE_MODES = ("isolated", "batch")
 PAPER_TABLES = Path(__file__).resolve().parent / "paper_tables.json"
 
@@ -113,6 +124,9 @@ def short(dataset: str) -> str:
 def row_label(model: str, variant: str) -> str:
     """('gin-v', 'hma') -> 'GIN-v+HMA'; ('gcn', 'plain') -> 'GCN'; ('gin', 'abd+syn') -> 'GIN+ABD+SYN'."""
     base = model.split("-")[0].upper() + ("-v" if model.endswith("-v") else "")
+    if variant in LR_VARIANTS:
+        lib, factor = LR_VARIANTS[variant]
+        return f"{base}+{lib.upper()} (HMA lr x{factor:g})"
     return base if variant == "plain" else f"{base}+{variant.upper()}"
 
 
@@ -357,7 +371,8 @@ def build_model(spec: Mapping, profile: Profile, inference: str, num_tasks: int 
     model = OGBMolGNN(num_tasks=num_tasks, num_layers=profile.num_layers, emb_dim=profile.emb_dim,
                       gnn_type=gnn_type, virtual_node=virtual, drop_ratio=profile.drop_ratio)
     if spec["variant"] != "plain":
-        model = hma_graph.apply(model, num_tasks, variant=spec["variant"], label_dim=profile.label_dim,
+        model = hma_graph.apply(model, num_tasks, variant=library_variant(spec["variant"])[0],
+                                label_dim=profile.label_dim,
                                 memory_size=profile.memory_size, slots_per_class=profile.slots_per_class,
                                 inference=inference, momentum_warmup=profile.momentum_warmup)
     return model
@@ -393,12 +408,17 @@ def run_one(spec: Mapping, profile: Profile, inference: str, data, threads: int,
                 m.hma.inference = inference
 
         extra = {f"test_{other}": other_mode_test}
+    factor = library_variant(spec["variant"])[1]
+    hma_lr = None if factor is None else profile.lr * factor
     rec = fit(model, train, valid, test, metric="rocauc", epochs=int(spec["epochs"]), lr=profile.lr,
-              loss="bce", inputs=_inputs, progress=progress, desc=_short_name(spec), extra_eval=extra)
+              loss="bce", inputs=_inputs, progress=progress, desc=_short_name(spec), extra_eval=extra,
+              hma_lr=hma_lr)
     rec["config"] = {**protocol_config(profile, inference), "threads": threads,
                      "train_graphs": len(train_idx), "valid_graphs": len(split["valid"]),
                      "test_graphs": len(split["test"]),
                      "params": sum(p.numel() for p in model.parameters() if p.requires_grad)}
+    if hma_lr is not None:
+        rec["config"]["hma_lr"] = hma_lr
     rec["machine"] = machine()
     return rec
 

@@ -124,7 +124,7 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         weight_decay: float = 0.0, loss: str = "ce", inputs: Callable = default_inputs,
         warmup: Optional[int] = None, patience: Optional[int] = None, progress: bool = True,
         desc: str = "train", extra_eval: Optional[Dict[str, Callable]] = None,
-        objective=None, count_warmup: bool = True) -> dict:
+        objective=None, count_warmup: bool = True, hma_lr: Optional[float] = None) -> dict:
     """Train ``model`` and return the run record (see module docstring).
 
     ``extra_eval``: name -> function(model) -> value, run on the model restored to the selected
@@ -134,13 +134,18 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     replaces ``loss`` for training and the model's forward for evaluation.
     ``count_warmup``: whether epochs inside the warm-up count towards ``patience`` (see the
     module docstring).
+    ``hma_lr``: learning rate of the HMA layer's parameters (default: ``lr``); needs a model built
+    by :func:`hma_graph.apply` (see ``HMAModel.param_groups``).
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; known: {sorted(METRICS)}")
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
     objective = _resolve_objective(objective, model)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    if hma_lr is not None and not hasattr(model, "param_groups"):
+        raise ValueError(f"hma_lr={hma_lr} needs a model built by hma_graph.apply; got {type(model).__name__}")
+    params = model.param_groups(lr, hma_lr) if hma_lr is not None else model.parameters()
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     history = {"train_loss": [], "valid": [], "test": [], "epoch_s": [], "eval_s": [], "train_logs": {}}
     best_state, best_valid, since_best = None, None, 0
     start = time.perf_counter()

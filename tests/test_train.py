@@ -143,3 +143,32 @@ def test_patience_counted_only_after_warmup():
         rec = fit(GNNClassifier(2, 2, hidden=8), *loaders(), metric="accuracy", epochs=50, warmup=3,
                   patience=2, lr=0.0, count_warmup=count_warmup, progress=False)
         assert rec["epochs_run"] == expected and rec["selected_epoch"] == 0
+
+
+def test_hma_lr_sets_the_hma_layers_step_size():
+    # Adam's first step moves every parameter by about lr (|update| = lr for a non-zero gradient):
+    # with hma_lr = lr / 100 the HMA layer moves ~100x less than the backbone in the same fit
+    def max_step(hma_lr):
+        torch.manual_seed(0)
+        model = hma_graph.apply(GNNClassifier(2, 2, hidden=16, readout="sum"), memory_size=16,
+                                slots_per_class=2)
+        before = {n: p.detach().clone() for n, p in model.named_parameters()}
+        _, valid, test = loaders()
+        gs, y = toy()
+        train = GraphLoader(gs[:8], y[:8], 8)  # one batch: one Adam step
+        fit(model, train, valid, test, metric="accuracy", epochs=1, lr=1e-2, hma_lr=hma_lr, progress=False)
+        moved = {n: float((p.detach() - before[n]).abs().max()) for n, p in model.named_parameters()}
+        hma = max(v for n, v in moved.items() if n.startswith("hma."))
+        rest = max(v for n, v in moved.items() if not n.startswith("hma."))
+        return hma, rest
+
+    hma_same, rest_same = max_step(None)
+    hma_slow, rest_slow = max_step(1e-4)
+    assert hma_same == pytest.approx(1e-2, rel=0.05) and rest_same == pytest.approx(1e-2, rel=0.05)
+    assert hma_slow == pytest.approx(1e-4, rel=0.05) and rest_slow == pytest.approx(1e-2, rel=0.05)
+
+
+def test_hma_lr_needs_an_hma_model():
+    with pytest.raises(ValueError, match="hma_graph.apply"):
+        fit(GNNClassifier(2, 2, hidden=8), *loaders(), metric="accuracy", epochs=1, hma_lr=1e-4,
+            progress=False)

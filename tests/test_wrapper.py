@@ -318,3 +318,17 @@ def test_apply_on_the_ogb_molecule_backbones():
         out = model(g, g.ndata["feat"], g.edata["feat"], labels=y)
         F.binary_cross_entropy_with_logits(out, y).backward()
         assert len(model.hma.queue) == 4
+
+
+def test_param_groups_split_backbone_and_hma():
+    model = hma_graph.apply(AvgLinear(), memory_size=8, slots_per_class=2)
+    one = model.param_groups(1e-3)
+    assert len(one) == 1 and one[0]["lr"] == 1e-3
+    assert {id(p) for p in one[0]["params"]} == {id(p) for p in model.parameters()}
+    backbone, hma = model.param_groups(1e-3, hma_lr=1e-4)
+    assert backbone["lr"] == 1e-3 and hma["lr"] == 1e-4
+    ids_b, ids_h = {id(p) for p in backbone["params"]}, {id(p) for p in hma["params"]}
+    assert not ids_b & ids_h and ids_b | ids_h == {id(p) for p in model.parameters()}
+    assert ids_h == {id(p) for p in model.hma.parameters()}
+    with pytest.raises(ValueError, match="learning rates must be > 0"):
+        model.param_groups(1e-3, hma_lr=0.0)

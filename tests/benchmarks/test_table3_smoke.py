@@ -33,6 +33,9 @@ def test_names():
     assert table3.row_label("gin-v", "hma") == "GIN-v+HMA"
     assert table3.row_label("gcn", "plain") == "GCN"
     assert table3.row_label("gin", "abd+syn") == "GIN+ABD+SYN"
+    assert table3.row_label("gin", "hma-lr0.1") == "GIN+HMA (HMA lr x0.1)"
+    assert table3.library_variant("hma-lr0.1") == ("hma", 0.1)
+    assert table3.library_variant("abd") == ("abd", None)
     assert [table3.dataset_name(x) for x in ("bace", "molbbbp", "ogbg-molhiv")] == \
         ["ogbg-molbace", "ogbg-molbbbp", "ogbg-molhiv"]
     with pytest.raises(ValueError, match="unknown data set"):
@@ -136,3 +139,15 @@ def test_quick_sweep_end_to_end(mirror, tmp_path, monkeypatch):
     again = real(spec, table3.PROFILES["quick"], "isolated", table3.load_data("ogbg-molbace"), threads=1)
     assert again["history"]["valid"] == recs["plain"]["history"]["valid"]
     assert again["history"]["train_loss"] == recs["plain"]["history"]["train_loss"]
+
+
+def test_hma_lr_variant_runs_hma_with_a_slower_hma_layer(mirror):
+    data = table3.load_data("ogbg-molbace")
+    spec = {"dataset": "ogbg-molbace", "epochs": 1, "model": "gin", "seed": 0}
+    profile = table3.PROFILES["quick"]
+    slow = table3.run_one({**spec, "variant": "hma-lr0.1"}, profile, "isolated", data, threads=1)
+    base = table3.run_one({**spec, "variant": "hma"}, profile, "isolated", data, threads=1)
+    assert slow["config"]["hma_lr"] == pytest.approx(0.1 * profile.lr) and "hma_lr" not in base["config"]
+    assert slow["config"]["params"] == base["config"]["params"]  # same model, other step size
+    assert "test_batch" in slow["extra"]
+    assert slow["history"]["train_loss"] != base["history"]["train_loss"]
