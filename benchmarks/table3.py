@@ -216,6 +216,8 @@ def main_table(cells: Mapping, paper_rows: Mapping, datasets: Sequence[str], mod
             label = row_label(m, v)
             paper = paper_rows.get(label, {})
             ours_cells = [cells.get((d, m, v)) for d in datasets]
+            if v in LR_VARIANTS and not any(ours_cells):  # not a paper row: only shown when measured
+                continue
             row = [label]
             for d, c in zip(datasets, ours_cells):
                 row += [format_cell(c), format_paper(paper.get(d))]
@@ -241,6 +243,8 @@ def diff_table(cells: Mapping, paper_rows: Mapping, datasets: Sequence[str], mod
             if v == "plain":
                 continue
             label = row_label(m, v)
+            if v in LR_VARIANTS and not any((d, m, v) in cells for d in datasets):
+                continue
             sources = [(f"{label} − {base}", cells)]
             if other_cells is not None and any((d, m, v) in other_cells for d in datasets):
                 sources.append((f"{label} [{other_mode} inference] − {base}", other_cells))

@@ -151,3 +151,14 @@ def test_hma_lr_variant_runs_hma_with_a_slower_hma_layer(mirror):
     assert slow["config"]["params"] == base["config"]["params"]  # same model, other step size
     assert "test_batch" in slow["extra"]
     assert slow["history"]["train_loss"] != base["history"]["train_loss"]
+
+
+def test_lr_variant_rows_only_where_measured():
+    b = "ogbg-molbace"
+    recs = hand_records() + [rec(b, "gcn", "plain", 0, 0.80), rec(b, "gcn", "hma", 0, 0.81),
+                             rec(b, "gin", "hma-lr0.1", 0, 0.73, {"test_batch": 0.74})]
+    text = table3.render_tables(recs, PAPER)
+    assert "| GIN+HMA (HMA lr x0.1) | 73.00 (n=1) | - |" in text
+    assert "| GIN+HMA (HMA lr x0.1) − GIN | +3.00 (1/1 seeds up) | - |" in text
+    assert "GCN+HMA (HMA lr" not in text          # no record: no row
+    assert "| GCN+HMA | 81.00 (n=1) | - |" in text  # paper rows stay, measured or not
