@@ -70,16 +70,19 @@ from hma_graph.sweep import aggregate, load_record, load_records, record_path, r
 DATASETS = ("ogbg-molbace", "ogbg-molbbbp", "ogbg-molhiv")
 MODELS = {"gcn": ("gcn", False), "gcn-v": ("gcn", True), "gin": ("gin", False), "gin-v": ("gin", True)}
 VARIANTS = ("plain", "hma", "hma-lr0.1", "rma", "abd", "abd+syn", "abd+rma", "param")
-ABD_VARIANTS = ("hma", "hma-lr0.1", "abd", "abd+syn", "abd+rma")  # prediction depends on the mode
 # benchmark-only variants: (hma_graph.apply variant, factor on the Adam lr for the HMA layer's parameters)
 LR_VARIANTS = {"hma-lr0.1": ("hma", 0.1)}
+INFERENCE_MODES = ("isolated", "batch")
+PAPER_TABLES = Path(__file__).resolve().parent / "paper_tables.json"
 
 
 def library_variant(variant: str) -> Tuple[str, Optional[float]]:
     """'hma-lr0.1' -> ('hma', 0.1); 'abd' -> ('abd', None)."""
     return LR_VARIANTS.get(variant, (variant, None))
-INFERENCE_MODES = ("isolated", "batch")
-PAPER_TABLES = Path(__file__).resolve().parent / "paper_tables.json"
+
+
+# variants with the across-batch block: their prediction depends on the inference mode
+ABD_VARIANTS = tuple(v for v in VARIANTS if library_variant(v)[0] in ("hma", "abd", "abd+syn", "abd+rma"))
 
 
 @dataclass(frozen=True)
