@@ -9,7 +9,8 @@
 Runs (hma_graph/sweep.py conventions): a run is ``{"suite", "dataset", "method", "seed"}``, its
 record ``benchmarks/results/ood/<suite>-<profile>/<name>.json`` (``--out`` to change; an
 ``--epochs`` override appends ``-e<N>`` so it never mixes with the profile's records). Re-running
-the same command skips every finished run. After a sweep (or with ``--table-only``) ``TABLE.md``
+the same command skips every finished run; a run that was in progress continues from its last
+saved epoch (``<out>/.partial/<name>.pt``, ``fit(checkpoint=)``). After a sweep (or with ``--table-only``) ``TABLE.md``
 is written next to the records from ALL records found there.
 
 Protocol, per suite (PROTOCOLS.md B, C, F; all: batch 32, Adam lr 1e-3, test at the best
@@ -72,7 +73,7 @@ from hma_graph.metrics import compute_metric  # noqa: E402
 from hma_graph.models import GNNClassifier  # noqa: E402
 from hma_graph.models.ciga import CIGAModel  # noqa: E402
 from hma_graph.objectives import ciga_hparams, make_objective  # noqa: E402
-from hma_graph.sweep import aggregate, load_records, run_sweep  # noqa: E402
+from hma_graph.sweep import aggregate, load_records, run_name, run_sweep  # noqa: E402
 from hma_graph.train import fit, predict  # noqa: E402
 
 OUT_ROOT = RESULTS / "ood"
@@ -257,7 +258,8 @@ def build_method(method: str, suite: str, dataset: str, in_dim: int, num_classes
     return model, make_objective(method, model, **hp), config
 
 
-def run_one(spec: Mapping, profile: dict, raw_dir=None, progress: bool = False) -> dict:
+def run_one(spec: Mapping, profile: dict, raw_dir=None, progress: bool = False,
+            checkpoint_dir: Optional[Path] = None) -> dict:
     """Train one (suite, dataset, method, seed) and return its record (without sweep fields)."""
     suite, dataset, method, seed = spec["suite"], spec["dataset"], spec["method"], int(spec["seed"])
     metric = SUITES[suite]["metric"]
@@ -284,7 +286,8 @@ def run_one(spec: Mapping, profile: dict, raw_dir=None, progress: bool = False) 
     rec = fit(model, loaders["train"], loaders["valid"], loaders["test"], metric=metric,
               epochs=profile["epochs"], lr=profile["lr"], warmup=profile["warmup"],
               patience=profile["patience"], count_warmup=False, objective=objective, extra_eval=extra,
-              progress=progress, desc=f"{dataset} {method} s{seed}")
+              progress=progress, desc=f"{dataset} {method} s{seed}",
+              checkpoint=None if checkpoint_dir is None else Path(checkpoint_dir) / f"{run_name(spec)}.pt")
     if extra:
         rec["test_batch_inference"] = rec["extra"]["test_batch_inference"]
     h = rec["history"]
@@ -507,7 +510,8 @@ def main(argv=None) -> str:
     seeds = args.seeds if args.seeds is not None else list(SUITES[args.suite]["seeds"])
     specs = [{"suite": args.suite, "dataset": d, "method": m, "seed": s}
              for d in datasets for s in seeds for m in args.methods]
-    run_sweep(specs, lambda spec: run_one(spec, profile, args.raw_dir), out_dir,
+    run_sweep(specs, lambda spec: run_one(spec, profile, args.raw_dir, checkpoint_dir=out_dir / ".partial"),
+              out_dir,
               progress=not args.no_progress, desc=tag)
     text = write_table(out_dir, args.suite, args.profile, profile)
     print(text)

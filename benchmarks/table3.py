@@ -12,7 +12,9 @@ through ``hma_graph.sweep.run_sweep``: one atomic JSON record per run in
 ``benchmarks/results/table3/<profile>/`` (or ``--out``), named by its spec
 ``{dataset, epochs, model, seed, variant}``; finished runs are skipped, so the same command resumes.
 A record whose stored protocol (``config``) differs from the current one stops the sweep instead of
-being mixed in (use another ``--out``).
+being mixed in (use another ``--out``). A run in progress saves its training state at most once a
+minute to ``<out>/.partial/<name>.pt`` (``fit(checkpoint=)``, git-ignored); a killed sweep started
+again continues that run from its last saved epoch with the same result as an uninterrupted run.
 
 Protocol (PROTOCOLS.md A; profile "paper"): official scaffold split, OGB mol-example backbones
 (``OGBMolGNN``: 5 layers, width 300, dropout 0.5, JK last, mean readout), Adam lr 1e-3, batch 32
@@ -65,7 +67,7 @@ import torch  # noqa: E402
 
 from benchmarks.common import RESULTS, machine, markdown_table, write_text_atomic  # noqa: E402
 from hma_graph.metrics import summarize  # noqa: E402
-from hma_graph.sweep import aggregate, load_record, load_records, record_path, run_sweep  # noqa: E402
+from hma_graph.sweep import aggregate, load_record, load_records, record_path, run_name, run_sweep  # noqa: E402
 
 DATASETS = ("ogbg-molbace", "ogbg-molbbbp", "ogbg-molhiv")
 MODELS = {"gcn": ("gcn", False), "gcn-v": ("gcn", True), "gin": ("gin", False), "gin-v": ("gin", True)}
@@ -386,8 +388,11 @@ def build_model(spec: Mapping, profile: Profile, inference: str, num_tasks: int 
 
 
 def run_one(spec: Mapping, profile: Profile, inference: str, data, threads: int,
-            progress: bool = False) -> dict:
-    """Train one (dataset, epochs, model, variant, seed) run; return its record (see fit)."""
+            progress: bool = False, checkpoint_dir: Optional[Path] = None) -> dict:
+    """Train one (dataset, epochs, model, variant, seed) run; return its record (see fit).
+
+    ``checkpoint_dir``: where the run saves its training state to resume from (``fit(checkpoint=)``).
+    """
     from hma_graph.data.loader import GraphLoader
     from hma_graph.metrics import compute_metric
     from hma_graph.train import fit, predict
@@ -419,7 +424,8 @@ def run_one(spec: Mapping, profile: Profile, inference: str, data, threads: int,
     hma_lr = None if factor is None else profile.lr * factor
     rec = fit(model, train, valid, test, metric="rocauc", epochs=int(spec["epochs"]), lr=profile.lr,
               loss="bce", inputs=_inputs, progress=progress, desc=_short_name(spec), extra_eval=extra,
-              hma_lr=hma_lr)
+              hma_lr=hma_lr,
+              checkpoint=None if checkpoint_dir is None else Path(checkpoint_dir) / f"{run_name(spec)}.pt")
     rec["config"] = {**protocol_config(profile, inference), "threads": threads,
                      "train_graphs": len(train_idx), "valid_graphs": len(split["valid"]),
                      "test_graphs": len(split["test"]),
@@ -508,7 +514,8 @@ def main(argv=None) -> dict:
             print(f"{d}: {len(data[d][0])} graphs, split "
                   f"{ {k: len(v) for k, v in data[d][2].items()} } ({time.perf_counter() - t0:.1f} s)")
         run_sweep(specs, lambda spec: run_one(spec, profile, args.inference, data[spec["dataset"]],
-                                              args.threads, progress=not args.no_progress),
+                                              args.threads, progress=not args.no_progress,
+                                              checkpoint_dir=out / ".partial"),
                   out, progress=not args.no_progress, desc=f"table3 {profile.name}")
     # TABLE.md always shows every finished record in the folder (not only this invocation's slice),
     # so sweeps split over several processes or commands never leave a partial table behind.

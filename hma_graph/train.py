@@ -25,11 +25,25 @@ improvement): such a run lasts at least ``warmup + patience`` epochs.
 The record holds every epoch's metrics, the selected epoch (best validation, earliest on ties),
 the test value there and the wall time (``wall_s`` for the run; per epoch ``history["epoch_s"]``
 training and ``history["eval_s"]`` evaluation seconds).
+
+Resuming (optional): ``fit(..., checkpoint="run.pt")`` saves the whole training state after an
+epoch (at most every ``checkpoint_every_s`` seconds; always when the run stops early): model and
+optimiser state (HMA's memory queue and momentum copy are buffers, so they are included), the
+history, the best weights so far, torch's global random state and the training loader's (its
+``state_dict()``, e.g. :class:`~hma_graph.data.loader.GraphLoader`'s shuffling generator). A later
+``fit`` with the same arguments on a freshly built model continues from the saved epoch and gives
+the same record, bit for bit, as an uninterrupted run (the interruption is listed in
+``record["resumed_at"]``). The file is written atomically, loads with
+``torch.load(weights_only=True)``, is refused with a clear error when the run's arguments or
+parameter shapes differ, and is deleted when ``fit`` returns.
 """
 from __future__ import annotations
 
+import os
+import tempfile
 import time
-from typing import Callable, Dict, Optional
+from pathlib import Path
+from typing import Callable, Dict, Optional, Union
 
 import torch
 import torch.nn.functional as F
@@ -124,7 +138,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         weight_decay: float = 0.0, loss: str = "ce", inputs: Callable = default_inputs,
         warmup: Optional[int] = None, patience: Optional[int] = None, progress: bool = True,
         desc: str = "train", extra_eval: Optional[Dict[str, Callable]] = None,
-        objective=None, count_warmup: bool = True, hma_lr: Optional[float] = None) -> dict:
+        objective=None, count_warmup: bool = True, hma_lr: Optional[float] = None,
+        checkpoint: Union[str, os.PathLike, None] = None, checkpoint_every_s: float = 60.0) -> dict:
     """Train ``model`` and return the run record (see module docstring).
 
     ``extra_eval``: name -> function(model) -> value, run on the model restored to the selected
@@ -136,6 +151,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     module docstring).
     ``hma_lr``: learning rate of the HMA layer's parameters (default: ``lr``); needs a model built
     by :func:`hma_graph.apply` (see ``HMAModel.param_groups``).
+    ``checkpoint``: file to save the training state to and resume it from (module docstring);
+    ``checkpoint_every_s``: minimum seconds between two saves (0: after every epoch).
     """
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; known: {sorted(METRICS)}")
@@ -148,8 +165,27 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     history = {"train_loss": [], "valid": [], "test": [], "epoch_s": [], "eval_s": [], "train_logs": {}}
     best_state, best_valid, since_best = None, None, 0
-    start = time.perf_counter()
-    bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
+    first_epoch, stopped, elapsed, resumed_at = 0, False, 0.0, []
+    signature = _signature(model, metric=metric, epochs=epochs, lr=lr, hma_lr=hma_lr,
+                           weight_decay=weight_decay, loss=loss if objective is None else type(objective).__name__,
+                           warmup=warmup, patience=patience, count_warmup=count_warmup)
+    if checkpoint is not None:
+        checkpoint = Path(checkpoint)
+        if checkpoint.exists():
+            state = _load_checkpoint(checkpoint, signature)
+            model.load_state_dict(state["model"])
+            opt.load_state_dict(state["optimizer"])
+            history, best_state = state["history"], state["best_state"]
+            best_valid, since_best = state["best_valid"], int(state["since_best"])
+            first_epoch, stopped, elapsed = int(state["epochs_done"]), bool(state["stopped"]), float(state["elapsed"])
+            resumed_at = list(state["resumed_at"]) + [first_epoch]
+            torch.set_rng_state(state["rng"])
+            if state["loader"] is not None:
+                train_loader.load_state_dict(state["loader"])
+    start = time.perf_counter() - elapsed
+    last_save = time.perf_counter()
+    bar = tqdm(range(first_epoch, epochs if not stopped else first_epoch), desc=desc, disable=not progress,
+               leave=False, initial=first_epoch, total=epochs)
     for epoch in bar:
         t0 = time.perf_counter()
         logs: Dict[str, float] = {}
@@ -171,13 +207,61 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         else:
             since_best += 1 if (count_warmup or epoch >= (warmup or 0)) else 0
         bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}", valid=f"{history['valid'][-1]:.3f}")
-        if patience is not None and epoch + 1 >= (warmup or 0) and since_best >= patience:
+        stopped = patience is not None and epoch + 1 >= (warmup or 0) and since_best >= patience
+        now = time.perf_counter()
+        if checkpoint is not None and epoch + 1 < epochs and (stopped or now - last_save >= checkpoint_every_s):
+            _save_checkpoint(checkpoint, {
+                "signature": signature, "model": model.state_dict(), "optimizer": opt.state_dict(),
+                "history": history, "best_state": best_state, "best_valid": best_valid,
+                "since_best": since_best, "epochs_done": epoch + 1, "stopped": stopped,
+                "elapsed": now - start, "resumed_at": resumed_at, "rng": torch.get_rng_state(),
+                "loader": train_loader.state_dict() if hasattr(train_loader, "state_dict") else None})
+            last_save = time.perf_counter()
+        if stopped:
             break
+    bar.close()
     best = select_epoch(history["valid"], METRICS[metric])
     record = {"metric": metric, "epochs_run": len(history["valid"]), "selected_epoch": best,
               "valid": history["valid"][best], "test": history["test"][best], "history": history,
               "wall_s": time.perf_counter() - start}
+    if resumed_at:
+        record["resumed_at"] = resumed_at
     if extra_eval:
         model.load_state_dict(best_state)
         record["extra"] = {name: fn(model) for name, fn in extra_eval.items()}
+    if checkpoint is not None and checkpoint.exists():
+        checkpoint.unlink()
     return record
+
+
+def _signature(model, **args) -> dict:
+    """What a checkpoint must match to be resumed: fit's arguments and the parameter shapes."""
+    return {**{k: v for k, v in args.items()},
+            "state": [[k, list(v.shape)] for k, v in model.state_dict().items()]}
+
+
+def _save_checkpoint(path: Path, state: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save(state, tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def _load_checkpoint(path: Path, signature: dict) -> dict:
+    try:
+        state = torch.load(path, weights_only=True)
+    except Exception as e:  # truncated or foreign file
+        raise ValueError(f"cannot read the checkpoint {path} ({type(e).__name__}: {e}); delete it to "
+                         "start the run afresh") from e
+    saved = state.get("signature") if isinstance(state, dict) else None
+    if saved != signature:
+        diff = sorted(k for k in set(signature) | set(saved or {})
+                      if (saved or {}).get(k) != signature.get(k))
+        raise ValueError(f"the checkpoint {path} belongs to a different run (differs in: "
+                         f"{', '.join(diff) or 'format'}); delete it or use another path")
+    return state

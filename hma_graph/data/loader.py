@@ -34,6 +34,13 @@ class GraphLoader:
         self.drop_last_if_single = drop_last_if_single
         self.generator = torch.Generator().manual_seed(seed)
 
+    def state_dict(self) -> dict:
+        """The shuffling generator's state (what a resumed run needs to draw the same epochs)."""
+        return {"generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.generator.set_state(state["generator"])
+
     def __len__(self) -> int:
         n = len(self.indices)
         full, rest = divmod(n, self.batch_size)

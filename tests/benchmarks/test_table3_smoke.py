@@ -119,6 +119,7 @@ def test_quick_sweep_end_to_end(mirror, tmp_path, monkeypatch):
         assert r["test"] == r["history"]["test"][r["selected_epoch"]]
         assert 0.0 <= r["test"] <= 1.0 and r["config"]["train_graphs"] == 256
     assert "test_batch" in recs["hma"]["extra"] and "extra" not in recs["plain"]
+    assert not list(out.glob(".partial/*"))  # no resume state is left behind by finished runs
     table = (out / "TABLE.md").read_text()
     assert table == res["table"] and "| GIN+HMA |" in table and "GIN+HMA − GIN" in table
 
