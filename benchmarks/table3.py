@@ -48,11 +48,14 @@ data set "ours" = mean +- sample std (ddof 1) over seeds of test ROC-AUC x 100 w
 paper's mean +- std; avg = mean over the data sets of the per-data-set means (only when every data
 set has a number). Second table: for each variant row, per seed d_s = ours(variant, s) -
 ours(plain, s) on the seeds both have, shown as mean_s d_s with the number of seeds where d_s > 0;
-next to it the paper's difference of means. Missing cells are "-".
+next to it the paper's difference of means. Missing cells are "-". ``PAIRED.png`` beside it draws
+the second table seed by seed (main inference mode): every d_s as a dot labelled with its seed,
+the mean as a bar and the paper's difference as a cross, one panel per data set.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import time
@@ -232,15 +235,16 @@ def main_table(cells: Mapping, paper_rows: Mapping, datasets: Sequence[str], mod
     return markdown_table(header, rows)
 
 
-def diff_table(cells: Mapping, paper_rows: Mapping, datasets: Sequence[str], models: Sequence[str],
-               variants: Sequence[str], other_cells: Optional[Mapping] = None,
-               other_mode: Optional[str] = None) -> str:
-    """Markdown: per non-plain variant, mean paired difference to the plain backbone (same seeds).
+def paired_rows(cells: Mapping, paper_rows: Mapping, datasets: Sequence[str], models: Sequence[str],
+                variants: Sequence[str], other_cells: Optional[Mapping] = None,
+                other_mode: Optional[str] = None) -> List[Tuple[str, Dict[str, Tuple[Optional[dict], Optional[float]]]]]:
+    """Per non-plain variant: ``(label, {dataset: (paired_differences or None, paper diff or None)})``.
 
-    With ``other_cells`` (variant values under the other inference mode), a second row per
-    variant that has them, labelled '[<other_mode> inference]'.
+    The paired difference is variant - plain on the seeds both have (percentage points); the paper's
+    is the difference of its printed means. With ``other_cells`` (variant values under the other
+    inference mode), a second row per variant that has them, labelled '[<other_mode> inference]'.
+    Learning-rate variants appear only where measured. Rows in table order.
     """
-    header = ["comparison"] + [f"{short(d)} {w}" for d in datasets for w in ("ours", "paper")]
     rows = []
     for m in models:
         base = row_label(m, "plain")
@@ -254,15 +258,75 @@ def diff_table(cells: Mapping, paper_rows: Mapping, datasets: Sequence[str], mod
             if other_cells is not None and any((d, m, v) in other_cells for d in datasets):
                 sources.append((f"{label} [{other_mode} inference] − {base}", other_cells))
             for text, src in sources:
-                row = [text]
+                per_dataset = {}
                 for d in datasets:
                     plain, var = cells.get((d, m, "plain")), src.get((d, m, v))
-                    pv = paper_rows.get(label, {}).get(d)
-                    pb = paper_rows.get(base, {}).get(d)
-                    row += [format_diff(paired_differences(var, plain) if plain and var else None),
-                            "-" if not (pv and pb) else f"{pv[0] - pb[0]:+.2f}"]
-                rows.append(row)
+                    pv, pb = paper_rows.get(label, {}).get(d), paper_rows.get(base, {}).get(d)
+                    per_dataset[d] = (paired_differences(var, plain) if plain and var else None,
+                                      pv[0] - pb[0] if pv and pb else None)
+                rows.append((text, per_dataset))
+    return rows
+
+
+def diff_table(cells: Mapping, paper_rows: Mapping, datasets: Sequence[str], models: Sequence[str],
+               variants: Sequence[str], other_cells: Optional[Mapping] = None,
+               other_mode: Optional[str] = None) -> str:
+    """Markdown of :func:`paired_rows`: mean paired difference with seeds up, next to the paper's."""
+    header = ["comparison"] + [f"{short(d)} {w}" for d in datasets for w in ("ours", "paper")]
+    rows = []
+    for text, per_dataset in paired_rows(cells, paper_rows, datasets, models, variants, other_cells, other_mode):
+        row = [text]
+        for d in datasets:
+            ours, paper = per_dataset[d]
+            row += [format_diff(ours), "-" if paper is None else f"{paper:+.2f}"]
+        rows.append(row)
     return markdown_table(header, rows)
+
+
+def plot_paired(rows: Sequence[Tuple[str, Mapping]], datasets: Sequence[str], path: Path):
+    """One panel per data set: each row's per-seed differences (dots, labelled by seed), their mean
+    (bar) and the paper's difference (cross), in percentage points, with 0 marked. Writes ``path``
+    (PNG, atomically) and returns the figure. Rows without any measured difference are left out."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [(t, r) for t, r in rows if any(r[d][0] for d in datasets)]
+    if not rows:
+        raise ValueError("no variant has a paired difference to plot")
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 0.45 * len(rows) + 1.6),
+                             sharey=True, squeeze=False)
+    for ax, d in zip(axes[0], datasets):
+        ax.axvline(0.0, color="0.6", lw=0.8)
+        for y, (text, per_dataset) in enumerate(rows):
+            ours, paper = per_dataset[d]
+            if ours:
+                ax.scatter(ours["diffs"], [y] * ours["n"], s=18, color="C0", zorder=3,
+                           label="ours, one seed" if y == 0 else None)
+                for x, s in zip(ours["diffs"], ours["seeds"]):
+                    ax.annotate(str(s), (x, y), xytext=(0, 4), textcoords="offset points", fontsize=6,
+                                ha="center", color="C0")
+                ax.plot([ours["mean"]] * 2, [y - 0.3, y + 0.3], color="C0", lw=2)
+            if paper is not None:
+                ax.scatter([paper], [y], marker="x", color="C3", zorder=4)
+        ax.set_title(short(d))
+        ax.set_xlabel("variant − backbone (ROC-AUC points)")
+        ax.grid(axis="x", lw=0.3)
+    axes[0][0].set_yticks(range(len(rows)))
+    axes[0][0].set_yticklabels([t for t, _ in rows], fontsize=7)
+    axes[0][0].invert_yaxis()
+    from matplotlib.lines import Line2D
+    handles = [Line2D([], [], marker="o", ls="", color="C0", label="ours, per seed (number = seed)"),
+               Line2D([], [], color="C0", lw=2, label="ours, mean over seeds"),
+               Line2D([], [], marker="x", ls="", color="C3", label="paper, difference of means")]
+    fig.legend(handles=handles, loc="lower center", ncol=3, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp, dpi=130)
+    os.replace(tmp, path)
+    plt.close(fig)
+    return fig
 
 
 def describe_protocol(records: Sequence[Mapping]) -> dict:
@@ -301,19 +365,33 @@ def caption(protocol: Mapping) -> str:
             f"(paper: batch inference, 3 seeds, 100 epochs).")
 
 
-def render_tables(records: Sequence[Mapping], paper_rows: Mapping, datasets: Optional[Sequence[str]] = None,
-                  models: Optional[Sequence[str]] = None, variants: Optional[Sequence[str]] = None) -> str:
-    """The whole TABLE.md text from run records (pure). Defaults: what the records contain."""
+def _table_inputs(records, datasets=None, models=None, variants=None):
+    """Rows, columns and cells of the tables: (datasets, models, variants, cells, protocol,
+    other inference mode or None, cells under the other mode or None)."""
     datasets = _order(datasets or {r["spec"]["dataset"] for r in records}, DATASETS)
     models = _order(models or {r["spec"]["model"] for r in records}, list(MODELS))
     variants = _order(variants or {r["spec"]["variant"] for r in records}, VARIANTS)
-    cells = collect(records, "test")
     protocol = describe_protocol(records)
     modes = protocol["inference"]
     other = None
     if len(modes) == 1:
         other = "batch" if modes[0] == "isolated" else "isolated"
     other_cells = collect(records, f"extra.test_{other}") if other else None
+    return datasets, models, variants, collect(records, "test"), protocol, other, other_cells
+
+
+def paired_rows_of(records: Sequence[Mapping]):
+    """:func:`paired_rows` of every variant in the records under the main inference mode (the
+    plot's rows), with the paper's differences, and the data sets."""
+    datasets, models, variants, cells, _, _, _ = _table_inputs(records)
+    return paired_rows(cells, load_paper_rows(), datasets, models, variants), datasets
+
+
+def render_tables(records: Sequence[Mapping], paper_rows: Mapping, datasets: Optional[Sequence[str]] = None,
+                  models: Optional[Sequence[str]] = None, variants: Optional[Sequence[str]] = None) -> str:
+    """The whole TABLE.md text from run records (pure). Defaults: what the records contain."""
+    datasets, models, variants, cells, protocol, other, other_cells = _table_inputs(
+        records, datasets, models, variants)
     parts = [f"# Table 3: OGB molecules, ROC-AUC (%)\n\n{caption(protocol)}\n",
              main_table(cells, paper_rows, datasets, models, variants)]
     if len(datasets) > 1:
@@ -524,6 +602,9 @@ def main(argv=None) -> dict:
         raise SystemExit(f"no finished records in {out}")
     text = render_tables(records, load_paper_rows())
     write_text_atomic(out / "TABLE.md", text)
+    rows, datasets = paired_rows_of(records)
+    if any(r[d][0] for _, r in rows for d in datasets):
+        plot_paired(rows, datasets, out / "PAIRED.png")
     print("\n" + text)
     print(f"wrote {out / 'TABLE.md'} ({len(records)} records)")
     return {"out": out, "records": records, "table": text}

@@ -84,6 +84,25 @@ def test_tables_exact():
     assert "| GIN+HMA | 73.00 ± 4.24 (n=2) | 77.18 ± 2.20 |" in text  # batch-mode table: (76, 70)
 
 
+def test_paired_plot_draws_each_seeds_difference(tmp_path):
+    cells = table3.collect(hand_records())
+    ds = ["ogbg-molbace", "ogbg-molbbbp"]
+    rows = table3.paired_rows(cells, PAPER, ds, ["gin"], ["plain", "hma"])
+    assert [t for t, _ in rows] == ["GIN+HMA − GIN"]
+    ours, paper = rows[0][1]["ogbg-molbace"]
+    assert ours["seeds"] == [0, 1] and paper == pytest.approx(77.18 - 72.97)
+    assert rows[0][1]["ogbg-molbbbp"] == (None, None)
+    fig = table3.plot_paired(rows, ds, tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 0 and not list(tmp_path.glob(".*tmp*"))
+    bace = fig.axes[0]
+    dots = [c.get_offsets() for c in bace.collections if len(c.get_offsets())]
+    # hand: seed 0: 75 - 70 = +5, seed 1: 71 - 72 = -1 (points); the paper's cross at +4.21
+    assert sorted(round(float(x), 6) for o in dots for x in o[:, 0]) == [-1.0, 4.21, 5.0]
+    assert not [c for c in fig.axes[1].collections if len(c.get_offsets())]  # nothing on bbbp
+    with pytest.raises(ValueError, match="no variant"):
+        table3.plot_paired([("x", {"ogbg-molbace": (None, 1.0)})], ["ogbg-molbace"], tmp_path / "q.png")
+
+
 def test_mixed_protocols_are_not_pooled():
     mixed = hand_records() + [rec("ogbg-molbace", "gin", "plain", 0, 0.9, epochs=30)]
     with pytest.raises(ValueError, match="different protocols"):
@@ -120,6 +139,7 @@ def test_quick_sweep_end_to_end(mirror, tmp_path, monkeypatch):
         assert 0.0 <= r["test"] <= 1.0 and r["config"]["train_graphs"] == 256
     assert "test_batch" in recs["hma"]["extra"] and "extra" not in recs["plain"]
     assert not list(out.glob(".partial/*"))  # no resume state is left behind by finished runs
+    assert (out / "PAIRED.png").stat().st_size > 0
     table = (out / "TABLE.md").read_text()
     assert table == res["table"] and "| GIN+HMA |" in table and "GIN+HMA − GIN" in table
 
