@@ -40,7 +40,6 @@ parameter shapes differ, and is deleted when ``fit`` returns.
 from __future__ import annotations
 
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Dict, Optional, Union
@@ -49,6 +48,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
+from ._atomic import torch_save_atomic
 from .metrics import METRICS, compute_metric, select_epoch
 
 __all__ = ["fit", "predict", "train_epoch", "default_inputs"]
@@ -210,12 +210,13 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         stopped = patience is not None and epoch + 1 >= (warmup or 0) and since_best >= patience
         now = time.perf_counter()
         if checkpoint is not None and epoch + 1 < epochs and (stopped or now - last_save >= checkpoint_every_s):
-            _save_checkpoint(checkpoint, {
+            torch_save_atomic({
                 "signature": signature, "model": model.state_dict(), "optimizer": opt.state_dict(),
                 "history": history, "best_state": best_state, "best_valid": best_valid,
                 "since_best": since_best, "epochs_done": epoch + 1, "stopped": stopped,
                 "elapsed": now - start, "resumed_at": resumed_at, "rng": torch.get_rng_state(),
-                "loader": train_loader.state_dict() if hasattr(train_loader, "state_dict") else None})
+                "loader": train_loader.state_dict() if hasattr(train_loader, "state_dict") else None},
+                checkpoint)
             last_save = time.perf_counter()
         if stopped:
             break
@@ -238,18 +239,6 @@ def _signature(model, **args) -> dict:
     """What a checkpoint must match to be resumed: fit's arguments and the parameter shapes."""
     return {**{k: v for k, v in args.items()},
             "state": [[k, list(v.shape)] for k, v in model.state_dict().items()]}
-
-
-def _save_checkpoint(path: Path, state: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def _load_checkpoint(path: Path, signature: dict) -> dict:

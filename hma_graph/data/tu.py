@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Optional, Tuple, Union
@@ -50,6 +48,7 @@ from .. import _compat
 _compat.install()
 import dgl  # noqa: E402
 
+from .._atomic import torch_save_atomic  # noqa: E402
 from .fetch import SOURCES, data_root, fetch  # noqa: E402
 from .splits import size_shift_split  # noqa: E402
 
@@ -225,18 +224,6 @@ def _build_graphs(arrays: Dict[str, torch.Tensor]) -> List["dgl.DGLGraph"]:
     return graphs
 
 
-def _atomic_torch_save(obj, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    os.close(fd)
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
 def _cache_path(name: str, base: Path) -> Path:
     digest = hashlib.sha256(
         f"{SOURCES[f'tu/{name}.zip'].sha256}:{name}:{PARSER_VERSION}".encode()).hexdigest()
@@ -270,7 +257,7 @@ def load_tu(name: str, root: Optional[Union[str, Path]] = None) -> TUData:
     arrays = _load_cache(cache)
     if arrays is None:
         arrays = read_tu_zip(zip_path, name)
-        _atomic_torch_save(arrays, cache)
+        torch_save_atomic(arrays, cache)
     labels = arrays["graph_labels"].clone()
     label_values = tuple(int(x) for x in arrays["label_values"].tolist())
     return TUData(
