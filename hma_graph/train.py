@@ -237,7 +237,7 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
 
 def _signature(model, **args) -> dict:
     """What a checkpoint must match to be resumed: fit's arguments and the parameter shapes."""
-    return {**{k: v for k, v in args.items()},
+    return {**args,
             "state": [[k, list(v.shape)] for k, v in model.state_dict().items()]}
 
 
