@@ -13,7 +13,7 @@ from . import _compat
 _compat.install()  # before anything imports dgl or ogb
 
 __version__ = "0.1.0"
-__all__ = ["apply", "HMAModel", "HMAApplyError", "HMA", "VARIANTS", "__version__"]
+__all__ = ["apply", "HMAModel", "HMAApplyError", "HMA", "VARIANTS", "inference_mode", "__version__"]
 
 
 def __getattr__(name):  # PEP 562: keep `import hma_graph` free of DGL
@@ -21,7 +21,7 @@ def __getattr__(name):  # PEP 562: keep `import hma_graph` free of DGL
         from . import wrapper
 
         return getattr(wrapper, name)
-    if name in ("HMA", "VARIANTS"):
+    if name in ("HMA", "VARIANTS", "inference_mode"):
         from .nn import hma
 
         return getattr(hma, name)

@@ -45,10 +45,10 @@ from pathlib import Path
 from typing import Callable, Dict, Optional, Union
 
 import torch
-import torch.nn.functional as F
 from tqdm import tqdm
 
 from ._atomic import torch_save_atomic
+from .losses import LOSSES, loss as classification_loss
 from .metrics import METRICS, compute_metric, select_epoch
 
 __all__ = ["fit", "predict", "train_epoch", "default_inputs"]
@@ -56,18 +56,6 @@ __all__ = ["fit", "predict", "train_epoch", "default_inputs"]
 
 def default_inputs(g):
     return (g, g.ndata["feat"])
-
-
-def _loss(kind: str, logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    if kind == "ce":
-        return F.cross_entropy(logits, y.reshape(-1).long())
-    if kind == "bce":
-        y = y.reshape(logits.shape).float()
-        mask = ~torch.isnan(y)
-        if not mask.any():
-            return logits.sum() * 0.0
-        return F.binary_cross_entropy_with_logits(logits[mask], y[mask])
-    raise ValueError(f"loss must be 'ce' or 'bce', got {kind!r}")
 
 
 def _resolve_objective(objective, model):
@@ -87,11 +75,14 @@ def _resolve_objective(objective, model):
 
 
 def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default_inputs,
-                objective=None, logs: Optional[Dict[str, float]] = None) -> float:
+                objective=None, logs: Optional[Dict[str, float]] = None,
+                clip_grad_norm: Optional[float] = None) -> float:
     """One pass over ``loader``; returns the graph-weighted mean training loss.
 
     With ``objective``, its ``loss`` is optimised and, if ``logs`` is a dict, it receives the
-    graph-weighted epoch mean of every value the objective logged.
+    graph-weighted epoch mean of every value the objective logged. ``clip_grad_norm``: clip the
+    gradient norm of all parameters to this value before each step
+    (``torch.nn.utils.clip_grad_norm_``).
     """
     model.train()
     objective = _resolve_objective(objective, model)
@@ -108,9 +99,11 @@ def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default
                 counts[k] = counts.get(k, 0) + y.shape[0]
         else:
             logits = model(*args, labels=y) if hma else model(*args)
-            value = _loss(loss, logits, y)
+            value = classification_loss(logits, y, loss)
         opt.zero_grad(set_to_none=True)
         value.backward()
+        if clip_grad_norm is not None:
+            torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], clip_grad_norm)
         opt.step()
         total += float(value.detach()) * y.shape[0]
         n += y.shape[0]
@@ -139,7 +132,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         warmup: Optional[int] = None, patience: Optional[int] = None, progress: bool = True,
         desc: str = "train", extra_eval: Optional[Dict[str, Callable]] = None,
         objective=None, count_warmup: bool = True, hma_lr: Optional[float] = None,
-        checkpoint: Union[str, os.PathLike, None] = None, checkpoint_every_s: float = 60.0) -> dict:
+        checkpoint: Union[str, os.PathLike, None] = None, checkpoint_every_s: float = 60.0,
+        optimizer: Optional[Callable] = None, clip_grad_norm: Optional[float] = None) -> dict:
     """Train ``model`` and return the run record (see module docstring).
 
     ``extra_eval``: name -> function(model) -> value, run on the model restored to the selected
@@ -153,7 +147,15 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     by :func:`hma_graph.apply` (see ``HMAModel.param_groups``).
     ``checkpoint``: file to save the training state to and resume it from (module docstring);
     ``checkpoint_every_s``: minimum seconds between two saves (0: after every epoch).
+    ``optimizer``: ``factory(params) -> torch.optim.Optimizer`` called with the parameter groups
+    (default ``torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)``); the groups are
+    ``model.param_groups(lr, hma_lr)`` with ``hma_lr``, else ``model.parameters()``.
+    ``clip_grad_norm``: gradient-norm clipping before every step (default: none).
     """
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if clip_grad_norm is not None and not clip_grad_norm > 0:
+        raise ValueError(f"clip_grad_norm must be > 0, got {clip_grad_norm}")
     if metric not in METRICS:
         raise ValueError(f"unknown metric {metric!r}; known: {sorted(METRICS)}")
     if epochs < 1:
@@ -162,13 +164,14 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     if hma_lr is not None and not hasattr(model, "param_groups"):
         raise ValueError(f"hma_lr={hma_lr} needs a model built by hma_graph.apply; got {type(model).__name__}")
     params = model.param_groups(lr, hma_lr) if hma_lr is not None else model.parameters()
-    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    opt = (optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay)))(params)
     history = {"train_loss": [], "valid": [], "test": [], "epoch_s": [], "eval_s": [], "train_logs": {}}
     best_state, best_valid, since_best = None, None, 0
     first_epoch, stopped, elapsed, resumed_at = 0, False, 0.0, []
     signature = _signature(model, metric=metric, epochs=epochs, lr=lr, hma_lr=hma_lr,
                            weight_decay=weight_decay, loss=loss if objective is None else type(objective).__name__,
-                           warmup=warmup, patience=patience, count_warmup=count_warmup)
+                           warmup=warmup, patience=patience, count_warmup=count_warmup,
+                           clip_grad_norm=clip_grad_norm, optimizer=_describe(opt))
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
         if checkpoint.exists():
@@ -189,7 +192,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     for epoch in bar:
         t0 = time.perf_counter()
         logs: Dict[str, float] = {}
-        history["train_loss"].append(train_epoch(model, train_loader, opt, loss, inputs, objective, logs))
+        history["train_loss"].append(train_epoch(model, train_loader, opt, loss, inputs, objective, logs,
+                                                      clip_grad_norm))
         history["epoch_s"].append(time.perf_counter() - t0)
         for k, v in logs.items():  # a key first logged late gets None for the earlier epochs
             history["train_logs"].setdefault(k, [None] * epoch).append(v)
@@ -233,6 +237,12 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
     return record
+
+
+def _describe(opt) -> list:
+    """The optimiser's class and per-group hyperparameters (what a resumed run must match)."""
+    return [type(opt).__name__] + [{k: v for k, v in g.items() if k != "params" and isinstance(v, (int, float, str, bool))}
+                                   for g in opt.param_groups]
 
 
 def _signature(model, **args) -> dict:

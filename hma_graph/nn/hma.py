@@ -41,7 +41,8 @@ answer. ``inference="batch"`` reproduces the paper; benchmarks report both.
 """
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from contextlib import contextmanager
+from typing import Iterator, Optional, Tuple
 
 import torch
 from torch import nn
@@ -49,7 +50,7 @@ from torch import nn
 from .attention import AttentionBlock
 from .memory import MemoryQueue
 
-__all__ = ["HMA", "VARIANTS"]
+__all__ = ["HMA", "VARIANTS", "inference_mode"]
 
 # variant -> (queue and block 1, block 2 across the batch, synthetic slots)
 VARIANTS = {
@@ -242,3 +243,24 @@ class HMA(nn.Module):
     def extra_repr(self) -> str:
         return (f"variant={self.variant!r}, feat_dim={self.feat_dim}, label_dim={self.label_dim}, "
                 f"num_classes={self.num_classes}, inference={self.inference!r}, head_input={self.head_input!r}")
+
+
+@contextmanager
+def inference_mode(model: nn.Module, mode: str) -> Iterator[nn.Module]:
+    """Within the block, the HMA layer of ``model`` (an :class:`HMA`, or a model built by
+    :func:`hma_graph.apply`, whose layer is ``model.hma``) predicts in ``mode`` ("isolated" or
+    "batch"); the previous mode is restored on exit, also after an exception.
+
+        with hma_graph.inference_mode(model, "batch"):
+            logits = model(g, x)
+    """
+    layer = model if isinstance(model, HMA) else getattr(model, "hma", None)
+    if not isinstance(layer, HMA):
+        raise TypeError(f"inference_mode needs an HMA layer or a model built by hma_graph.apply, "
+                        f"got {type(model).__name__}")
+    previous = layer.inference
+    layer.inference = mode  # validated by the setter
+    try:
+        yield model
+    finally:
+        layer.inference = previous

@@ -33,8 +33,9 @@ from __future__ import annotations
 from typing import Dict, Optional, Tuple
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+
+from ..losses import loss as classification_loss
 
 __all__ = ["Objective", "ERM", "model_logits", "per_sample_loss", "check_labels",
            "random_environments"]
@@ -76,9 +77,7 @@ def check_labels(y: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
 def per_sample_loss(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """(B,) cross-entropy per graph (binary cross-entropy with logits when C == 1)."""
     y = check_labels(y, logits)
-    if logits.shape[1] == 1:
-        return F.binary_cross_entropy_with_logits(logits.view(-1), y, reduction="none")
-    return F.cross_entropy(logits, y, reduction="none")
+    return classification_loss(logits, y, "bce" if logits.shape[1] == 1 else "ce", reduction="none")
 
 
 def random_environments(batch_size: int, num_envs: int = 2,

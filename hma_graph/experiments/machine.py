@@ -1,0 +1,41 @@
+"""Facts about the machine a run ran on, and the process's memory, for records and benchmarks."""
+from __future__ import annotations
+
+import os
+import platform
+import socket
+from typing import List
+
+__all__ = ["machine", "rss_mb", "reset_peak_rss"]
+
+
+def machine() -> dict:
+    """torch version, torch threads, CPU count, Python, processor, host name and CUDA device."""
+    import torch
+
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
+           "python": platform.python_version(), "processor": platform.processor() or platform.machine(),
+           "host": socket.gethostname()}
+    if torch.cuda.is_available():
+        out["cuda"] = torch.cuda.get_device_name()
+    return out
+
+
+def rss_mb() -> List[float]:
+    """(current RSS, peak RSS) of this process in MiB, from /proc (Linux)."""
+    vals = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(("VmRSS:", "VmHWM:")):
+                vals[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return [vals["VmRSS"], vals["VmHWM"]]
+
+
+def reset_peak_rss() -> bool:
+    """Reset this process's peak RSS (Linux >= 4.0: write 5 to /proc/self/clear_refs)."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False

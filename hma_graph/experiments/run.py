@@ -1,0 +1,138 @@
+"""One run from a resolved config: the role of DomainBed's ``train.py``.
+
+    config = registry.resolve("table3", "paper", spec)
+    record = run_spec(config)                       # trains, evaluates, returns the record
+
+Steps: load the data (:func:`.datasets.load_data`), build the loaders (training batches shuffled by
+a generator seeded with the run's seed; a final training batch of one graph is dropped, batch norm
+cannot train on it), seed python, numpy, torch and every CUDA generator with the run's seed, build
+the model and its objective (:func:`build_method`), train with :func:`hma_graph.train.fit` (test at
+the best validation epoch), and for HMA models with the across-batch block also score the test set
+at the selected weights under the other inference mode (``record["extra"]["test_<mode>"]``).
+
+Hooks, for diagnostics and searches (none changes what the config says; a hook that changes the
+protocol belongs in the config, e.g. ``overrides={"train": {"clip_grad_norm": 1.0}}`` or
+``{"hma": {"attn_scale": "full"}}``):
+
+* ``optimizer``: ``factory(param_groups) -> torch.optim.Optimizer`` (``fit(optimizer=)``);
+* ``extra_eval``: ``{name: fn(model, loaders) -> value}`` run at the selected weights;
+* ``checkpoint``: file to save the training state to and resume from (``fit(checkpoint=)``).
+
+The record is ``fit``'s record plus ``config`` (the resolved config, the run's identity),
+``sizes`` (graphs per split), ``in_dim``, ``num_classes``, ``params`` (trainable parameters),
+``setup_s``, ``epoch_s_mean``/``eval_s_mean`` and ``machine`` (versions, threads, host).
+"""
+from __future__ import annotations
+
+import random
+import statistics
+import time
+from typing import Callable, Dict, Mapping, Optional
+
+import numpy as np
+import torch
+
+from .datasets import load_data
+from .machine import machine
+
+__all__ = ["run_spec", "seed_everything", "build_method", "build_loaders", "model_inputs"]
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python's ``random``, numpy and torch (CPU and every CUDA device)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    if torch.cuda.is_available():
+        torch.cuda.manual_seed_all(seed)
+
+
+def model_inputs(config: Mapping) -> Callable:
+    """``inputs(g)``: the model's positional arguments (molecules also take edge features)."""
+    if config["model"]["name"] == "ogb_mol":
+        return lambda g: (g, g.ndata["feat"], g.edata["feat"])
+    return lambda g: (g, g.ndata["feat"])
+
+
+def build_loaders(config: Mapping, graphs, labels, split) -> Dict[str, object]:
+    from ..data.loader import GraphLoader
+
+    bs, seed = int(config["train"]["batch_size"]), int(config["seed"])
+    return {s: GraphLoader(graphs, labels, bs, shuffle=(s == "train"), seed=seed,
+                           drop_last_if_single=(s == "train"), indices=split[s])
+            for s in ("train", "valid", "test")}
+
+
+def build_method(config: Mapping, in_dim: Optional[int], num_classes: int):
+    """``(model, objective or None)`` of a resolved config; call after :func:`seed_everything`."""
+    import hma_graph
+    from ..objectives import make_objective
+
+    m = {k: v for k, v in config["model"].items() if k != "name"}
+    if config["model"]["name"] == "ogb_mol":
+        from ..models.ogb_mol import OGBMolGNN
+
+        model = OGBMolGNN(num_tasks=num_classes, **m)
+    elif config["model"]["name"] == "ciga":
+        from ..models.ciga import CIGAModel
+
+        model = CIGAModel(in_dim, num_classes, **m)
+    else:
+        from ..models import GNNClassifier
+
+        model = GNNClassifier(in_dim, num_classes, **m)
+    if config["hma"] is not None:
+        model = hma_graph.apply(model, num_classes, **config["hma"])
+    obj = config["objective"]
+    return model, None if obj is None else make_objective(obj["name"], model, **obj["hparams"])
+
+
+def _other_mode_eval(config, loaders, inputs, objective) -> Dict[str, Callable]:
+    other = config["eval"]["other_inference"]
+    if other is None:
+        return {}
+    from ..metrics import compute_metric
+    from ..nn.hma import inference_mode
+    from ..train import predict
+
+    def score(model):
+        with inference_mode(model, other):
+            return compute_metric(config["train"]["metric"], *predict(model, loaders["test"], inputs, objective))
+
+    return {f"test_{other}": score}
+
+
+def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool = False, desc: str = "train",
+             optimizer: Optional[Callable] = None, extra_eval: Optional[Mapping[str, Callable]] = None,
+             checkpoint=None, data=None) -> dict:
+    """Train the run ``config`` (a resolved config) and return its record (module docstring).
+
+    ``data``: ``(graphs, labels, split, num_classes)`` to use instead of :func:`load_data`.
+    """
+    from ..train import fit
+
+    t0 = time.perf_counter()
+    graphs, labels, split, num_classes = data if data is not None else load_data(config, raw_dir)
+    loaders = build_loaders(config, graphs, labels, split)
+    in_dim = None if config["model"]["name"] == "ogb_mol" else int(graphs[0].ndata["feat"].shape[1])
+    seed_everything(int(config["seed"]))
+    model, objective = build_method(config, in_dim, num_classes)
+    inputs = model_inputs(config)
+    extra = _other_mode_eval(config, loaders, inputs, objective)
+    for name, fn in (extra_eval or {}).items():
+        extra[name] = lambda m, fn=fn: fn(m, loaders)
+    tr = config["train"]
+    setup_s = time.perf_counter() - t0
+    rec = fit(model, loaders["train"], loaders["valid"], loaders["test"], metric=tr["metric"],
+              epochs=int(tr["epochs"]), lr=tr["lr"], weight_decay=tr["weight_decay"], loss=tr["loss"],
+              inputs=inputs, warmup=tr["warmup"], patience=tr["patience"], count_warmup=tr["count_warmup"],
+              hma_lr=tr["hma_lr"], clip_grad_norm=tr["clip_grad_norm"], objective=objective,
+              extra_eval=extra or None, optimizer=optimizer, checkpoint=checkpoint, progress=progress,
+              desc=desc)
+    h = rec["history"]
+    rec.update(config=dict(config), sizes={s: len(split[s]) for s in ("train", "valid", "test")},
+               in_dim=in_dim, num_classes=num_classes, setup_s=setup_s,
+               params=sum(p.numel() for p in model.parameters() if p.requires_grad),
+               epoch_s_mean=statistics.fmean(h["epoch_s"]), eval_s_mean=statistics.fmean(h["eval_s"]),
+               machine=machine())
+    return rec
