@@ -9,7 +9,7 @@ setup(
     long_description=Path(__file__).with_name("README.md").read_text(encoding="utf-8"),
     long_description_content_type="text/markdown",
     packages=find_packages(include=["hma_graph", "hma_graph.*"]),
-    package_data={"hma_graph": ["data/*.csv", "data/*.json"]},
+    package_data={"hma_graph": ["data/*.csv", "data/*.json", "experiments/*.json"]},
     python_requires=">=3.9",
     # Lower bounds only: the tested, pinned set is requirements.txt. Install it in the same pip
     # command as this package (`pip install -r requirements.txt -e .`) so torch stays pinned.

@@ -28,6 +28,10 @@ cost is predictable); metric: test accuracy at the best validation epoch, one va
 mean +- sample std over seeds. "time vs ERM": median over seeds of the run's training wall time
 (incl. evaluation) divided by ERM's on the same seed. One torch thread by default: these graphs
 are tiny and extra intra-op threads only add contention on a shared 2-core machine.
+
+Every setting comes from the registry's ``demo`` profile (:mod:`hma_graph.experiments.ood_spec`),
+with the command line's sizes, epochs and width as overrides, and every run goes through the
+library's one-run function :func:`hma_graph.experiments.run.run_spec`, as the benchmarks do.
 """
 from __future__ import annotations
 
@@ -38,57 +42,28 @@ from typing import Dict, List
 
 import torch
 
-import hma_graph
-from hma_graph.data.loader import GraphLoader
-from hma_graph.data.spmotif import spurious_motif_splits
-from hma_graph.metrics import compute_metric, summarize
-from hma_graph.models import GNNClassifier
-from hma_graph.models.ciga import CIGAModel
-from hma_graph.objectives import make_objective
-from hma_graph.train import fit, predict
+from hma_graph.experiments.registry import resolve
+from hma_graph.experiments.run import run_spec
+from hma_graph.metrics import summarize
 
 METHODS = ("ERM", "IRM", "V-REx", "CIGAv1", "HMA")
+NAMES = {"ERM": "erm", "IRM": "irm", "V-REx": "vrex", "CIGAv1": "cigav1", "HMA": "hma"}
 BATCH_ROW = "HMA (batch inference, paper)"
 
 
-def build(method: str, in_dim: int, args):
-    """(model, objective) for one method; the backbone is the same for all."""
-    backbone = dict(hidden=args.hidden, num_layers=3, conv="gin", readout="mean", dropout=0.0)
-    if method == "CIGAv1":
-        model = CIGAModel(in_dim, 3, ratio=0.25, **backbone)
-        return model, make_objective("cigav1", model, alpha=4.0)
-    model = GNNClassifier(in_dim, 3, **backbone)
-    if method == "HMA":
-        model = hma_graph.apply(model, 3, label_dim=16, memory_size=128, slots_per_class=32)
-        return model, make_objective("erm", model)
-    name = {"ERM": "erm", "IRM": "irm", "V-REx": "vrex"}[method]
-    hp = {} if name == "erm" else {"penalty_weight": 1.0}
-    return model, make_objective(name, model, **hp)
+def overrides(args) -> dict:
+    """The command line's departures from the registry's "demo" profile (hma_graph.experiments.ood_spec)."""
+    return {"train": {"epochs": args.epochs}, "model": {"hidden": args.hidden},
+            "data": {"sizes": [args.n_train, args.n_eval, args.n_eval], "test_base_size": args.test_base}}
 
 
 def run_seed(seed: int, args) -> Dict[str, dict]:
-    data = spurious_motif_splits(args.bias, seed, n_train=args.n_train, n_val=args.n_eval,
-                                 n_test=args.n_eval, base_size="small", test_base_size=args.test_base)
-    loaders = {s: GraphLoader(d["graphs"], d["labels"], 32, shuffle=(s == "train"), seed=seed,
-                              drop_last_if_single=(s == "train")) for s, d in data.items()}
-    in_dim = data["train"]["graphs"][0].ndata["feat"].shape[1]
+    """One record per method on the same generated data (:func:`hma_graph.experiments.run.run_spec`)."""
     out = {}
     for method in args.methods:
-        torch.manual_seed(seed)
-        model, objective = build(method, in_dim, args)
-        extra = None
-        if method == "HMA":
-            def batch_mode(m):
-                m.hma.inference = "batch"
-                try:
-                    return compute_metric("accuracy", *predict(m, loaders["test"]))
-                finally:
-                    m.hma.inference = "isolated"
-
-            extra = {"test_batch_inference": batch_mode}
-        out[method] = fit(model, loaders["train"], loaders["val"], loaders["test"], metric="accuracy",
-                          epochs=args.epochs, objective=objective, extra_eval=extra,
-                          desc=f"seed {seed} {method}", progress=not args.no_progress)
+        spec = {"suite": "spmotif", "dataset": f"SPMotif-{args.bias:g}", "method": NAMES[method], "seed": seed}
+        config = resolve("ood", "demo", spec, overrides(args))
+        out[method] = run_spec(config, progress=not args.no_progress, desc=f"seed {seed} {method}")
     return out
 
 
@@ -104,7 +79,7 @@ def summary(runs: List[Dict[str, dict]], methods) -> List[dict]:
                      "time_vs_erm": ratio})
         if m == "HMA":
             rows.append({"method": BATCH_ROW, "valid": None,
-                         "test": [r[m]["extra"]["test_batch_inference"] for r in runs], "time_vs_erm": None})
+                         "test": [r[m]["extra"]["test_batch"] for r in runs], "time_vs_erm": None})
     return rows
 
 

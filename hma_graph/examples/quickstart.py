@@ -6,7 +6,9 @@
 Data: Spurious-Motif (generated on the spot from the seed, no download), 3 classes decided by a
 motif attached to a base graph; the base is correlated with the label in training with bias b.
 Model: 3-layer GIN, width 64, mean readout, linear head (``hma_graph.models.GNNClassifier``).
-HMA: ``hma_graph.apply(gin, 3)`` with its defaults (momentum copy, queue, synthetic slots).
+HMA: ``hma_graph.apply(gin, 3, memory_size=64, slots_per_class=16)`` (momentum copy, queue,
+synthetic slots; the registry's ``quickstart`` profile in :mod:`hma_graph.experiments.ood_spec`),
+trained with ERM like the GIN; both runs go through :func:`hma_graph.experiments.run.run_spec`.
 Metric: test accuracy at the best validation epoch, one value per seed, then mean +- std over
 seeds. HMA is scored with both inference modes (isolated: the default; batch: the paper's).
 """
@@ -17,38 +19,19 @@ import time
 
 import torch
 
-import hma_graph
-from hma_graph.data.loader import GraphLoader
-from hma_graph.data.spmotif import spurious_motif_splits
-from hma_graph.metrics import compute_metric, summarize
-from hma_graph.models import GNNClassifier
-from hma_graph.train import fit, predict
+from hma_graph.experiments.registry import resolve
+from hma_graph.experiments.run import run_spec
+from hma_graph.metrics import summarize
 
 
 def run_seed(seed: int, args) -> dict:
-    data = spurious_motif_splits(args.bias, seed, n_train=args.n_train, n_val=args.n_eval,
-                                 n_test=args.n_eval, test_base_size="small")
-    loaders = {s: GraphLoader(d["graphs"], d["labels"], 32, shuffle=(s == "train"), seed=seed,
-                              drop_last_if_single=(s == "train")) for s, d in data.items()}
-    in_dim = data["train"]["graphs"][0].ndata["feat"].shape[1]
+    """GIN and GIN+HMA on the same generated data: the registry's "quickstart" profile."""
+    over = {"train": {"epochs": args.epochs},
+            "data": {"sizes": [args.n_train, args.n_eval, args.n_eval]}}
     out = {}
-    for name in ("GIN", "GIN+HMA"):
-        torch.manual_seed(seed)
-        model = GNNClassifier(in_dim, 3, hidden=64, num_layers=3, conv="gin", readout="mean")
-        extra = None
-        if name == "GIN+HMA":
-            model = hma_graph.apply(model, 3, memory_size=64, slots_per_class=16)
-
-            def batch_mode(m):
-                m.hma.inference = "batch"
-                value = compute_metric("accuracy", *predict(m, loaders["test"]))
-                m.hma.inference = "isolated"
-                return value
-
-            extra = {"test_batch_inference": batch_mode}
-        rec = fit(model, loaders["train"], loaders["val"], loaders["test"], metric="accuracy",
-                  epochs=args.epochs, desc=f"seed {seed} {name}", extra_eval=extra)
-        out[name] = rec
+    for name, method in (("GIN", "erm"), ("GIN+HMA", "hma")):
+        spec = {"suite": "spmotif", "dataset": f"SPMotif-{args.bias:g}", "method": method, "seed": seed}
+        out[name] = run_spec(resolve("ood", "quickstart", spec, over), progress=True, desc=f"seed {seed} {name}")
     return out
 
 
@@ -68,7 +51,7 @@ def main(argv=None):
             ("GIN+HMA (isolated inference)", [r["GIN+HMA"]["test"] for r in runs],
              [r["GIN+HMA"]["valid"] for r in runs]),
             ("GIN+HMA (batch inference, paper)",
-             [r["GIN+HMA"]["extra"]["test_batch_inference"] for r in runs], None)]
+             [r["GIN+HMA"]["extra"]["test_batch"] for r in runs], None)]
     print(f"\nSpurious-Motif b={args.bias}, {args.n_train}/{args.n_eval}/{args.n_eval} graphs "
           f"(small test bases), {args.epochs} epochs, seeds {args.seeds}; "
           "test accuracy at the best validation epoch, mean +- std over seeds\n")

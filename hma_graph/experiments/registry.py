@@ -118,11 +118,13 @@ def resolve(benchmark: str, profile_name: str, spec: Mapping, overrides: Optiona
         if bad:
             raise KeyError(f"unknown override section(s) {bad}; known: {list(SECTIONS)}")
         over = dict(overrides)
-        if "hma" in over:
-            if cfg["hma"] is None:
-                raise KeyError(f"override 'hma' for a run without HMA ({spec})")
+        if "hma" in over:  # a run without HMA does not depend on HMA settings
             _check_keys(over["hma"], HMA_KEYS, "hma")
-            cfg["hma"] = {**cfg["hma"], **over.pop("hma")}
+            hma = over.pop("hma")
+            if cfg["hma"] is not None:
+                cfg["hma"] = {**cfg["hma"], **hma}
+                if "inference" in hma and cfg["eval"]["other_inference"] is not None:
+                    cfg["eval"]["other_inference"] = "batch" if hma["inference"] == "isolated" else "isolated"
         cfg = merge(cfg, over)
     return validate(cfg)
 

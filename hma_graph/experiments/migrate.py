@@ -1,0 +1,103 @@
+"""Migrate records of the earlier format (``<name>.json`` with a benchmark-specific ``config``) to
+the record store's identity (``<name>.<config hash>.json`` with the resolved config).
+
+For each old record the resolved config is reconstructed from its spec and profile with
+:func:`hma_graph.experiments.registry.resolve`, plus overrides for settings the old record states
+differently from today's profile (e.g. records made before the momentum warm-up existed state no
+``momentum_warmup``: they ran with a constant lambda); then every setting the old record stated is
+checked against the reconstruction, and a record that does not match is refused with the
+differences. The old config is kept in ``migrated_from``. Nothing is re-run.
+
+    python -m hma_graph.experiments.migrate FOLDER --benchmark table3 --profile paper
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Dict, Mapping, Tuple
+
+from .registry import resolve
+from .store import RecordStore
+
+__all__ = ["migrate_record", "migrate_folder"]
+
+_T3_MODEL = ("num_layers", "emb_dim", "drop_ratio")
+_T3_HMA = ("label_dim", "memory_size", "slots_per_class", "momentum_warmup", "inference")
+_OOD_TRAIN = ("epochs", "warmup", "patience", "batch_size", "lr", "metric")
+_OOD_DATA = ("self_loops", "bias", "sizes", "base_size", "test_base_size")
+
+
+def _table3(old: Mapping, spec: Mapping, profile: str) -> Tuple[dict, Dict[str, Tuple]]:
+    plain = spec["variant"] == "plain"
+    over = {} if plain or "momentum_warmup" in old else {"hma": {"momentum_warmup": False}}
+    cfg = resolve("table3", profile, spec, over)
+    got = {**{k: cfg["model"][k] for k in _T3_MODEL}, "batch_size": cfg["train"]["batch_size"],
+           "lr": cfg["train"]["lr"], "train_limit": cfg["data"]["train_limit"], "profile": profile}
+    if not plain:
+        got.update({k: cfg["hma"][k] for k in _T3_HMA})
+    if cfg["train"]["hma_lr"] is not None or "hma_lr" in old:
+        got["hma_lr"] = cfg["train"]["hma_lr"]
+    return cfg, {k: (old.get(k), v) for k, v in got.items() if k in old or k == "hma_lr"}
+
+
+def _ood(old: Mapping, spec: Mapping, profile: str) -> Tuple[dict, Dict[str, Tuple]]:
+    cfg = resolve("ood", profile, spec)
+    model = {k: v for k, v in cfg["model"].items() if k not in ("name", "ratio")}
+    got = {"backbone": model, "objective": cfg["objective"]["name"], "objective_hparams": cfg["objective"]["hparams"],
+           **{k: cfg["train"][k] for k in _OOD_TRAIN}, **{k: cfg["data"][k] for k in _OOD_DATA if k in cfg["data"]}}
+    if cfg["hma"] is not None:
+        got["hma"] = cfg["hma"]
+    if cfg["model"]["name"] == "ciga":
+        got["ratio"] = cfg["model"]["ratio"]
+    return cfg, {k: (old.get(k), v) for k, v in got.items()}
+
+
+def migrate_record(rec: Mapping, profile: str) -> dict:
+    """The new-format result of one old record (without the store's own fields); ``ValueError``
+    listing every setting that differs from the reconstruction."""
+    spec, old = dict(rec["spec"]), dict(rec.get("config") or {})
+    cfg, pairs = (_table3 if "variant" in spec else _ood)(old, spec, profile)
+    bad = {k: v for k, v in pairs.items() if v[0] != v[1]}
+    if bad:
+        raise ValueError(f"{rec.get('name')}: old config differs from the reconstruction (old, new): {bad}")
+    out = {k: v for k, v in rec.items() if k not in ("config", "name", "status", "spec", "test_batch_inference")}
+    extra = {("test_batch" if k == "test_batch_inference" else k): v for k, v in (rec.get("extra") or {}).items()}
+    if extra:
+        out["extra"] = extra
+    if "train_graphs" in old:
+        out["sizes"] = {s: old[f"{s}_graphs"] for s in ("train", "valid", "test")}
+    out.setdefault("params", old.get("params"))
+    out["migrated_from"] = {"file": f"{rec.get('name')}.json", "config": old}
+    out["config"] = cfg
+    return out
+
+
+def migrate_folder(folder, benchmark: str, profile: str) -> int:
+    """Migrate every old-format ``*.json`` record in ``folder``; returns how many."""
+    store, n = RecordStore(folder), 0
+    for p in sorted(Path(folder).glob("*.json")):
+        rec = json.loads(p.read_text())
+        if "identity" in rec:
+            continue
+        if ("variant" in rec["spec"]) != (benchmark == "table3"):
+            raise ValueError(f"{p}: not a {benchmark} record")
+        out = migrate_record(rec, profile)
+        new = store.write(rec["spec"], out.pop("config"), out)
+        assert store.read(store.path(rec["spec"], new["config"]))["test"] == rec["test"]
+        p.unlink()
+        n += 1
+    return n
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("folder", type=Path)
+    ap.add_argument("--benchmark", choices=("table3", "ood"), required=True)
+    ap.add_argument("--profile", required=True)
+    args = ap.parse_args(argv)
+    print(f"{args.folder}: migrated {migrate_folder(args.folder, args.benchmark, args.profile)} record(s)")
+
+
+if __name__ == "__main__":
+    main()

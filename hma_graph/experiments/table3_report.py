@@ -1,0 +1,193 @@
+"""Table 3's ``TABLE.md`` and ``PAIRED.png`` from records (pure functions of the records).
+
+Rows: backbone (+variant) in the paper's order; columns: per data set ours (mean ± std over seeds of
+test ROC-AUC in %) next to the paper's, and the mean over data sets (only where every data set has
+a number; the paper's recomputed from its printed means, see ``paper.json``). Then the variants
+with the across-batch block under the other inference mode, and every variant paired against its
+own backbone on the same seeds (:func:`hma_graph.experiments.report.paired`: mean difference in
+points, 95% t-interval, seeds up) next to the paper's difference of means. The caption is built
+from the records' resolved configs. ``PAIRED.png`` draws the paired differences seed by seed.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+import numpy as np
+
+from .report import collect, fmt_cell, fmt_paired, fmt_paper, markdown_table, paired, paper_table
+from .table3_spec import ABD_VARIANTS, DATASETS, LR_VARIANTS, MODELS, VARIANTS, row_label, short
+
+__all__ = ["cells_of", "render", "paired_rows", "plot_paired"]
+
+
+def _order(items, canonical) -> List[str]:
+    items = set(items)
+    return [c for c in canonical if c in items] + sorted(items - set(canonical))
+
+
+def cells_of(records, value: str = "test") -> Dict:
+    """{(dataset, model, variant): {seed: value}}."""
+    cells = collect(records, lambda r: (r["spec"]["model"], r["spec"]["variant"]),
+                    lambda r: r["spec"]["dataset"], value)
+    return {(col, *row): v for (row, col), v in cells.items()}
+
+
+def _shown(v: str, cells, m: str, datasets) -> bool:
+    """Learning-rate variants are not paper rows: shown only where measured."""
+    return v not in LR_VARIANTS or any((d, m, v) in cells for d in datasets)
+
+
+def main_table(cells, paper, datasets, models, variants) -> str:
+    header = ["model"] + [f"{short(d)} {w}" for d in datasets for w in ("ours", "paper")]
+    if len(datasets) > 1:
+        header += ["avg ours", "avg paper"]
+    rows = []
+    for m in models:
+        for v in variants:
+            if not _shown(v, cells, m, datasets):
+                continue
+            label = row_label(m, v)
+            ours, theirs = [cells.get((d, m, v)) for d in datasets], [paper.get(label, {}).get(d) for d in datasets]
+            row = [label] + [x for o, p in zip(ours, theirs) for x in (fmt_cell(o, "rocauc"), fmt_paper(p))]
+            if len(datasets) > 1:
+                row += ["-" if not all(ours) else f"{np.mean([100 * np.mean(list(c.values())) for c in ours]):.2f}",
+                        "-" if not all(theirs) else f"{np.mean([p[0] for p in theirs]):.2f}"]
+            rows.append(row)
+    return markdown_table(header, rows)
+
+
+def paired_rows(cells, paper, datasets, models, variants, other_cells=None, other_mode=None
+                ) -> List[Tuple[str, Dict[str, Tuple[Optional[dict], Optional[float]]]]]:
+    """Per non-plain variant: ``(label, {dataset: (paired difference or None, paper's or None)})``;
+    with ``other_cells`` a second row per variant measured under the other inference mode."""
+    rows = []
+    for m in models:
+        base = row_label(m, "plain")
+        for v in variants:
+            if v == "plain" or not _shown(v, cells, m, datasets):
+                continue
+            label = row_label(m, v)
+            sources = [(f"{label} − {base}", cells)]
+            if other_cells and any((d, m, v) in other_cells for d in datasets):
+                sources.append((f"{label} [{other_mode} inference] − {base}", other_cells))
+            for text, src in sources:
+                per = {}
+                for d in datasets:
+                    pv, pb = paper.get(label, {}).get(d), paper.get(base, {}).get(d)
+                    per[d] = (paired(src.get((d, m, v)), cells.get((d, m, "plain"))),
+                              pv[0] - pb[0] if pv and pb else None)
+                rows.append((text, per))
+    return rows
+
+
+def diff_table(rows, datasets) -> str:
+    header = ["comparison"] + [f"{short(d)} {w}" for d in datasets for w in ("ours", "paper")]
+    return markdown_table(header, [[text] + [x for d in datasets for x in (
+        fmt_paired(per[d][0], "rocauc"), "-" if per[d][1] is None else f"{per[d][1]:+.2f}")]
+        for text, per in rows])
+
+
+def caption(records) -> str:
+    def values(f):
+        return ", ".join(sorted({str(x) for r in records if (x := f(r)) is not None})) or "-"
+
+    def backbone(r):
+        m, t, lim = r["config"]["model"], r["config"]["train"], r["config"]["data"]["train_limit"]
+        return (f"{m['num_layers']} layers x {m['emb_dim']}, dropout {m['drop_ratio']}, batch {t['batch_size']}, "
+                f"Adam lr {t['lr']}" + (f", first {lim} training graphs" if lim else ""))
+
+    def hma(r):
+        h = r["config"]["hma"]
+        return None if h is None else (f"d_l {h['label_dim']}, m1 {h['memory_size']}, m2 {h['slots_per_class']}/"
+                                       f"class, momentum warm-up {'on' if h['momentum_warmup'] else 'off'}")
+
+    epochs = "; ".join(f"{short(d)} " + values(lambda r, d=d: r["spec"]["epochs"] if r["spec"]["dataset"] == d else None)
+                       for d in _order({r["spec"]["dataset"] for r in records}, DATASETS))
+    return (f"Table 3, profile {values(lambda r: r['config']['profile'])}: test ROC-AUC (%) on the official "
+            f"scaffold split at the epoch of best validation ROC-AUC; ours = mean ± sample std over seeds "
+            f"(n = seeds), seeds {values(lambda r: r['spec']['seed'])}; epochs: {epochs}; backbone "
+            f"{values(backbone)}; HMA {values(hma)}; main number with HMA inference mode: "
+            f"{values(lambda r: (r['config']['hma'] or {}).get('inference'))} (paper: batch inference, "
+            f"{paper_table('table3')['seeds']} seeds, {paper_table('table3')['epochs']} epochs).")
+
+
+def _layout(records):
+    datasets = _order({r["spec"]["dataset"] for r in records}, DATASETS)
+    models = _order({r["spec"]["model"] for r in records}, list(MODELS))
+    variants = _order({r["spec"]["variant"] for r in records}, VARIANTS)
+    modes = {r["config"]["eval"]["other_inference"] for r in records} - {None}
+    other = modes.pop() if len(modes) == 1 else None
+    return datasets, models, variants, other
+
+
+def render(records: Sequence[Mapping], notes: Sequence[str] = ()) -> str:
+    """The whole TABLE.md text (module docstring); ``notes`` are listed under the tables."""
+    paper = paper_table("table3")
+    datasets, models, variants, other = _layout(records)
+    cells = cells_of(records)
+    other_cells = cells_of(records, f"extra.test_{other}") if other else None
+    parts = [f"# Table 3: OGB molecules, ROC-AUC (%)\n\n{caption(records)}\n",
+             main_table(cells, paper["rows"], datasets, models, variants)]
+    if len(datasets) > 1:
+        parts.append("\navg = mean of the per-data-set means over the columns shown; " + paper["avg_note"])
+    if other_cells:
+        parts += [f"\n## Variants with the across-batch block under {other} inference (same selected weights)\n",
+                  main_table(other_cells, paper["rows"] if other == "batch" else {}, datasets, models,
+                             [v for v in variants if v in ABD_VARIANTS])]
+    parts += ["\n## Variant minus backbone on the same seeds (percentage points)\n\n"
+              "ours: mean over seeds of the per-seed difference [95% t-interval] (seeds where the variant is "
+              "higher / seeds); paper: difference of the printed means.\n",
+              diff_table(paired_rows(cells, paper["rows"], datasets, models, variants, other_cells, other),
+                         datasets)]
+    if notes:
+        parts += ["\n## Records left out\n", "\n".join(notes)]
+    return "\n".join(parts) + "\n"
+
+
+def plot_paired(records: Sequence[Mapping], path: Path):
+    """PAIRED.png: per data set, each variant's per-seed differences to its backbone (dots labelled
+    by seed), their mean (bar) and the paper's difference (cross), in points. Returns the figure,
+    or None when no variant has a paired difference."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+
+    from .._atomic import atomic_path
+
+    datasets, models, variants, _ = _layout(records)
+    rows = [(t, r) for t, r in paired_rows(cells_of(records), paper_table("table3")["rows"], datasets, models,
+                                           variants) if any(r[d][0] for d in datasets)]
+    if not rows:
+        return None
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 0.45 * len(rows) + 1.6),
+                             sharey=True, squeeze=False)
+    for ax, d in zip(axes[0], datasets):
+        ax.axvline(0.0, color="0.6", lw=0.8)
+        for y, (_, per) in enumerate(rows):
+            ours, theirs = per[d]
+            if ours:
+                xs = [100 * x for x in ours["diffs"]]
+                ax.scatter(xs, [y] * ours["n"], s=18, color="C0", zorder=3)
+                for x, s in zip(xs, ours["seeds"]):
+                    ax.annotate(str(s), (x, y), xytext=(0, 4), textcoords="offset points", fontsize=6,
+                                ha="center", color="C0")
+                ax.plot([100 * ours["mean"]] * 2, [y - 0.3, y + 0.3], color="C0", lw=2)
+            if theirs is not None:
+                ax.scatter([theirs], [y], marker="x", color="C3", zorder=4)
+        ax.set_title(short(d))
+        ax.set_xlabel("variant − backbone (ROC-AUC points)")
+        ax.grid(axis="x", lw=0.3)
+    axes[0][0].set_yticks(range(len(rows)))
+    axes[0][0].set_yticklabels([t for t, _ in rows], fontsize=7)
+    axes[0][0].invert_yaxis()
+    fig.legend(handles=[Line2D([], [], marker="o", ls="", color="C0", label="ours, per seed (number = seed)"),
+                        Line2D([], [], color="C0", lw=2, label="ours, mean over seeds"),
+                        Line2D([], [], marker="x", ls="", color="C3", label="paper, difference of means")],
+               loc="lower center", ncol=3, fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=130, format="png")
+    plt.close(fig)
+    return fig
