@@ -10,7 +10,8 @@ Configuration (environment variables, read at call time):
 
 Every raw artifact is listed in ``sources.csv`` (key, file name, official URL, SHA-256). A file is
 used only after its checksum matches; a corrupt or truncated file is an error that names the path
-and both checksums, never a silent wrong answer. Writes go to a temporary file renamed into place.
+and both checksums, never a silent wrong answer. Writes go to a temporary file renamed into place
+(:func:`hma_graph._atomic.atomic_path`) after the checksum is verified.
 """
 from __future__ import annotations
 
@@ -18,11 +19,12 @@ import csv
 import hashlib
 import os
 import shutil
-import tempfile
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional
+
+from .._atomic import atomic_path
 
 __all__ = ["Source", "SOURCES", "data_root", "mirror_root", "fetch", "sha256sum", "ChecksumError"]
 
@@ -90,17 +92,11 @@ def _verify(path: Path, src: Source) -> None:
 
 
 def _atomic_copy(copy_fn, dest: Path, src: Source) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    os.close(fd)
-    tmp = Path(tmp)
-    try:
+    """``copy_fn(tmp)`` writes a temporary file beside ``dest``; it replaces ``dest`` only once its
+    checksum matches (otherwise ChecksumError, and the temporary file is removed)."""
+    with atomic_path(dest) as tmp:
         copy_fn(tmp)
         _verify(tmp, src)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def fetch(key: str, dest_dir: Optional[Path] = None, *, verify: bool = True) -> Path:

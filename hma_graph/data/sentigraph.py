@@ -23,7 +23,7 @@ The pickle is read with a restricted unpickler that only resolves numpy's array-
 functions, so a malicious file cannot run code.
 
 :func:`sentigraph_degree_shift` applies :func:`hma_graph.data.splits.degree_shift_split` with
-mode "sst5" for Graph-SST5 and "twitter" for Graph-Twitter (PROTOCOLS.md C).
+mode "sst5" for Graph-SST5 and "twitter" for Graph-Twitter (docs/PROTOCOLS.md, section C).
 """
 from __future__ import annotations
 
@@ -206,7 +206,7 @@ def load_sentigraph(name: str, raw_dir: Union[str, Path]) -> SentiGraphData:
 
 def sentigraph_degree_shift(name: str, raw_dir: Union[str, Path]
                             ) -> Tuple[List["dgl.DGLGraph"], torch.Tensor, Dict[str, np.ndarray]]:
-    """``(graphs, labels, split)`` of the degree-shift protocol (PROTOCOLS.md C).
+    """``(graphs, labels, split)`` of the degree-shift protocol (docs/PROTOCOLS.md, section C).
 
     Graph-SST5: train on low average degree, test on high; Graph-Twitter: the reverse.
     """

@@ -1,4 +1,4 @@
-"""Out-of-distribution split rules: pure functions of per-graph statistics (PROTOCOLS.md B, C).
+"""OOD split rules: pure functions of per-graph statistics (docs/PROTOCOLS.md, sections B and C).
 
 Inputs are 1-D arrays with one entry per graph, in dataset (file) order; outputs are dicts
 ``{"train", "valid", "test"}`` of sorted ``np.int64`` index arrays into that order. The parts are

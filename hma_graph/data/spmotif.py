@@ -1,7 +1,7 @@
 """Spurious-Motif: a synthetic graph-classification benchmark with a controllable spurious base.
 
 Rules (DIR, Wu et al. ICLR 2022, public generator ``spmotif_gen`` of Wuyxin/DIR-GNN; CIGA's
-``dataset_gen/gen_struc.py`` is the same generator; PROTOCOLS.md section F). Every graph is
+``dataset_gen/gen_struc.py`` is the same generator; docs/PROTOCOLS.md, section F). Every graph is
 
     base graph  +  one motif  +  one anchor edge  +  a few random "noise" edges.
 

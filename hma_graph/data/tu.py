@@ -26,15 +26,16 @@ What :func:`load_tu` returns (see :class:`TUData`), per graph i with n_i nodes:
 
 Parsing is vectorised numpy (DD, 1.7M edge lines, parses in about 2 s); the result is cached under
 ``<data root>/tu/processed/NAME-<key>.pt`` as a dict of tensors (``torch.load(weights_only=True)``),
-written to a temporary file and renamed into place. The key hashes the zip's registered SHA-256,
-the data set name and :data:`PARSER_VERSION`, so a new zip or parser never reads a stale cache.
+written to a temporary file and renamed into place. The key (:func:`hma_graph.data.cache.cache_key`)
+hashes the zip's registered SHA-256, the data set name and :data:`PARSER_VERSION`, so a new zip or
+parser never reads a stale cache; an unreadable cache is parsed again.
 
-:func:`tu_size_shift` applies :func:`hma_graph.data.splits.size_shift_split` (PROTOCOLS.md B):
-NCI1 1942/215/412, NCI109 1872/207/421, PROTEINS 511/56/112, DD 533/59/118 (train/valid/test).
+:func:`tu_size_shift` applies :func:`hma_graph.data.splits.size_shift_split` (docs/PROTOCOLS.md,
+section B): NCI1 1942/215/412, NCI109 1872/207/421, PROTEINS 511/56/112, DD 533/59/118
+(train/valid/test).
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import zipfile
 from pathlib import Path
@@ -49,6 +50,7 @@ _compat.install()
 import dgl  # noqa: E402
 
 from .._atomic import torch_save_atomic  # noqa: E402
+from .cache import cache_key, load_torch_cache  # noqa: E402
 from .fetch import SOURCES, data_root, fetch  # noqa: E402
 from .splits import size_shift_split  # noqa: E402
 
@@ -225,22 +227,13 @@ def _build_graphs(arrays: Dict[str, torch.Tensor]) -> List["dgl.DGLGraph"]:
 
 
 def _cache_path(name: str, base: Path) -> Path:
-    digest = hashlib.sha256(
-        f"{SOURCES[f'tu/{name}.zip'].sha256}:{name}:{PARSER_VERSION}".encode()).hexdigest()
+    digest = cache_key(SOURCES[f"tu/{name}.zip"].sha256, name, PARSER_VERSION)
     return base / "processed" / f"{name}-{digest[:16]}.pt"
 
 
 def _load_cache(path: Path) -> Optional[Dict[str, torch.Tensor]]:
-    if not path.exists():
-        return None
-    try:
-        arrays = torch.load(path, weights_only=True)
-    except Exception:  # unreadable / truncated cache: parse again
-        return None
-    if (not isinstance(arrays, dict) or any(k not in arrays for k in _CACHE_FIELDS)
-            or int(arrays["version"]) != PARSER_VERSION):
-        return None
-    return arrays
+    """The cached arrays, or None when missing, corrupt, incomplete or of another parser version."""
+    return load_torch_cache(path, required=_CACHE_FIELDS, version=PARSER_VERSION)
 
 
 def load_tu(name: str, root: Optional[Union[str, Path]] = None) -> TUData:
@@ -272,7 +265,7 @@ def load_tu(name: str, root: Optional[Union[str, Path]] = None) -> TUData:
 
 def tu_size_shift(name: str, seed: int, root: Optional[Union[str, Path]] = None
                   ) -> Tuple[List["dgl.DGLGraph"], torch.Tensor, Dict[str, np.ndarray]]:
-    """``(graphs, labels, split)`` of the size-shift protocol (PROTOCOLS.md B).
+    """``(graphs, labels, split)`` of the size-shift protocol (docs/PROTOCOLS.md, section B).
 
     ``split`` = :func:`~hma_graph.data.splits.size_shift_split` of the node counts with ``seed``.
     """

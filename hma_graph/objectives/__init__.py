@@ -1,4 +1,4 @@
-"""Training objectives for the OOD protocols (PROTOCOLS.md D): ERM, IRMv1, V-REx, IB-IRM, CIGAv1/v2.
+"""Training objectives for the OOD protocols (docs/PROTOCOLS.md, section D): ERM, IRMv1, V-REx, IB-IRM, CIGAv1/v2.
 
     obj = make_objective("irm", model, penalty_weight=10.0)
     loss, logs = obj.loss(g, x, y)        # training step: loss.backward(); optimizer.step()
@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Dict, Type
 
 from .base import ERM, Objective, check_labels, model_logits, per_sample_loss, random_environments
-from .ciga import (CIGA_HPARAMS, CIGAv1, CIGAv2, ciga_hparams, spurious_hinge,
+from .ciga import (CIGAv1, CIGAv2, spurious_hinge,
                    supervised_contrastive_loss)
 from .ibirm import IBIRM, ib_penalty
 from .irm import IRM, irm_penalty
@@ -40,5 +40,5 @@ def make_objective(name: str, model, **hparams) -> Objective:
 
 __all__ = ["OBJECTIVES", "make_objective", "Objective", "ERM", "IRM", "VREx", "IBIRM", "CIGAv1",
            "CIGAv2", "irm_penalty", "vrex_penalty", "ib_penalty", "supervised_contrastive_loss",
-           "spurious_hinge", "CIGA_HPARAMS", "ciga_hparams", "model_logits", "per_sample_loss",
+           "spurious_hinge", "model_logits", "per_sample_loss",
            "check_labels", "random_environments"]

@@ -30,8 +30,9 @@ that. The causal loss enters only through the (non-differentiable) selection S. 
 the spurious branch has no CE of its own besides this hinge (it is the spurious head's only
 training signal); we do the same, and log the mean spurious CE over the whole batch as ``spu_ce``.
 
-Per-dataset hyperparameters (PROTOCOLS.md B and C) are in :data:`CIGA_HPARAMS`; ratio r goes to
-the model, alpha and beta to the objective.
+Per-data-set hyperparameters (docs/PROTOCOLS.md, sections B, C and F) are in the experiment
+registry, :mod:`hma_graph.experiments.ood_spec`; ratio r goes to the model, alpha and beta to the
+objective.
 """
 from __future__ import annotations
 
@@ -43,37 +44,7 @@ import torch.nn.functional as F
 from ..models.ciga import CIGAModel, CIGAOutput
 from .base import Objective, check_labels, per_sample_loss
 
-__all__ = ["CIGAv1", "CIGAv2", "supervised_contrastive_loss", "spurious_hinge", "CIGA_HPARAMS",
-           "ciga_hparams"]
-
-# dataset -> ratio r, v1 alpha, v2 alpha, v2 beta   (PROTOCOLS.md B: TU size shift, C: degree shift)
-CIGA_HPARAMS: Dict[str, Dict[str, float]] = {
-    "nci1": {"ratio": 0.6, "v1_alpha": 0.5, "v2_alpha": 1.0, "v2_beta": 1.0},
-    "nci109": {"ratio": 0.7, "v1_alpha": 2.0, "v2_alpha": 2.0, "v2_beta": 1.0},
-    "proteins": {"ratio": 0.3, "v1_alpha": 0.5, "v2_alpha": 0.5, "v2_beta": 1.0},
-    "dd": {"ratio": 0.3, "v1_alpha": 2.0, "v2_alpha": 2.0, "v2_beta": 1.0},
-    "sst5": {"ratio": 0.5, "v1_alpha": 8.0, "v2_alpha": 4.0, "v2_beta": 1.0},
-    "twitter": {"ratio": 0.6, "v1_alpha": 8.0, "v2_alpha": 8.0, "v2_beta": 0.5},
-}
-
-
-def ciga_hparams(dataset: str, version: str) -> Dict[str, float]:
-    """``{"ratio": r, "alpha": a[, "beta": b]}`` for a dataset of PROTOCOLS B/C and version v1|v2.
-
-    Dataset names are case-insensitive; "graph-sst5"/"graph-twitter" are accepted.
-    """
-    key = dataset.lower().replace("graph-", "").replace("graph_", "")
-    if key not in CIGA_HPARAMS:
-        raise ValueError(f"no CIGA hyperparameters for dataset {dataset!r}; known: {sorted(CIGA_HPARAMS)}")
-    v = version.lower().replace("ciga", "")
-    if v not in ("v1", "v2"):
-        raise ValueError(f"CIGA version must be 'v1' or 'v2', got {version!r}")
-    row = CIGA_HPARAMS[key]
-    out = {"ratio": row["ratio"], "alpha": row[f"{v}_alpha"]}
-    if v == "v2":
-        out["beta"] = row["v2_beta"]
-    return out
-
+__all__ = ["CIGAv1", "CIGAv2", "supervised_contrastive_loss", "spurious_hinge"]
 
 def supervised_contrastive_loss(reps: torch.Tensor, y: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:
     """SupCon of (B, d) representations with (B,) integer labels (definition in the module docstring)."""

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from hma_graph.models.ciga import CIGAModel
-from hma_graph.objectives import (CIGAv1, CIGAv2, ciga_hparams, per_sample_loss, spurious_hinge,
+from hma_graph.objectives import (CIGAv1, CIGAv2, per_sample_loss, spurious_hinge,
                                   supervised_contrastive_loss)
 
 
@@ -115,13 +115,3 @@ def test_predict_is_causal_logits():
     model = CIGAModel(4, 2, hidden=8, num_layers=2, ratio=0.5).eval()
     with torch.no_grad():
         assert torch.allclose(CIGAv1(model).predict(g, x), model.outputs(g, x).causal_logits)
-
-
-def test_hparams_table_spot_checks_and_errors():
-    assert ciga_hparams("Graph-Twitter", "cigav2") == {"ratio": 0.6, "alpha": 8.0, "beta": 0.5}
-    assert ciga_hparams("NCI1", "v1") == {"ratio": 0.6, "alpha": 0.5}
-    assert ciga_hparams("proteins", "v2")["ratio"] == 0.3
-    with pytest.raises(ValueError, match="no CIGA hyperparameters"):
-        ciga_hparams("mutag", "v1")
-    with pytest.raises(ValueError, match="version"):
-        ciga_hparams("dd", "v3")

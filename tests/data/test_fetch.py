@@ -1,0 +1,33 @@
+"""fetch(): a copy from the mirror replaces its target only after the checksum matches."""
+import hashlib
+
+import pytest
+
+from hma_graph.data import fetch as fetch_mod
+from hma_graph.data.fetch import ChecksumError, Source
+
+
+@pytest.fixture
+def registered(monkeypatch, tmp_path):
+    """A one-file mirror ``tmp/mirror/test/a.txt`` registered as source ``test/a.txt``."""
+    mirror = tmp_path / "mirror"
+    (mirror / "test").mkdir(parents=True)
+    (mirror / "test" / "a.txt").write_bytes(b"hello\n")
+    sha = hashlib.sha256(b"hello\n").hexdigest()
+    monkeypatch.setitem(fetch_mod.SOURCES, "test/a.txt", Source("test/a.txt", "a.txt", "http://invalid/", sha))
+    monkeypatch.setenv("HMA_GRAPH_MIRROR", str(mirror))
+    monkeypatch.setenv("HMA_GRAPH_DATA", str(tmp_path / "data"))
+    return mirror
+
+
+def test_copy_from_mirror(registered, tmp_path):
+    got = fetch_mod.fetch("test/a.txt")
+    assert got == tmp_path / "data" / "test" / "a.txt" and got.read_bytes() == b"hello\n"
+    assert sorted(p.name for p in got.parent.iterdir()) == ["a.txt"]  # no temporary file left
+
+
+def test_corrupt_mirror_copy_is_refused_and_removed(registered, tmp_path):
+    (registered / "test" / "a.txt").write_bytes(b"hellO\n")
+    with pytest.raises(ChecksumError, match=r"\.a\.txt\..*\.part: SHA-256 .* does not match .* test/a\.txt"):
+        fetch_mod.fetch("test/a.txt")
+    assert list((tmp_path / "data" / "test").iterdir()) == []  # neither target nor temporary file
