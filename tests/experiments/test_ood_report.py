@@ -1,0 +1,52 @@
+"""The OOD TABLE.md from hand-made records: cells, averages, time ratios, paired rows, caption."""
+import statistics
+
+from hma_graph.experiments import ood_report, registry
+
+
+def rec(method, dataset, seed, test, wall=10.0, epochs=10, batch=None, suite="tu"):
+    spec = {"suite": suite, "dataset": dataset, "method": method, "seed": seed}
+    return {"spec": spec, "test": test, "wall_s": wall, "epochs_run": epochs, "status": "done",
+            "extra": {} if batch is None else {"test_batch": batch}, "config": registry.resolve("ood", "paper", spec)}
+
+
+RECORDS = [rec("erm", "NCI1", 0, 0.10, 10, 10), rec("erm", "NCI1", 1, 0.20, 20, 10), rec("erm", "NCI1", 2, 0.30, 30, 30),
+           rec("hma", "NCI1", 0, 0.40, 30, 10, 0.1), rec("hma", "NCI1", 1, 0.50, 40, 20, 0.2),
+           rec("hma", "NCI1", 2, 0.60, 150, 30, 0.3),
+           rec("hma", "DD", 0, 0.25, 99, 10, 0.3), rec("erm", "DD", 5, 0.35, 1, 1)]
+
+
+def cells(text, first):
+    line = next(l for l in text.splitlines() if l.startswith(f"| {first} |"))
+    return [c.strip() for c in line.strip("|").split("|")]
+
+
+def test_mcc_table_with_paper_numbers():
+    text = ood_report.render(RECORDS, "tu")
+    header = cells(text, "method")
+    assert header[1:5] == ["NCI1 (ours)", "NCI1 (paper)", "DD (ours)", "DD (paper)"]
+    sd = statistics.stdev([0.1, 0.2, 0.3])
+    erm = cells(text, "ERM")
+    assert erm[1] == f"0.200 ± {sd:.3f} (n=3)" and erm[2] == "0.15 ± 0.03"
+    assert erm[3] == "0.350 (n=1)" and erm[4] == "0.29 ± 0.10"
+    assert erm[5] == f"{(0.2 + 0.35) / 2:.3f}" and erm[6] == f"{(0.15 + 0.29) / 2:.3f}"
+    assert erm[7:] == ["1.00x", "1.00x"]
+    hma = cells(text, "HMA")
+    assert hma[1] == f"0.500 ± {sd:.3f} (n=3)" and hma[2] == "0.19 ± 0.05" and hma[4] == "0.32 ± 0.03"
+    assert hma[7:] == ["3.00x", "3.00x"]
+    batch = cells(text, ood_report.BATCH_ROW)
+    assert batch[1] == f"0.200 ± {sd:.3f} (n=3)" and batch[7:] == ["-", "-"]
+    # paired against ERM on seeds 0-2: (0.3, 0.3, 0.3): sd 0, so the interval is the point
+    assert cells(text, "HMA − ERM")[1] == "+0.300 [+0.300, +0.300] (3/3 seeds up)"
+    assert cells(text, "HMA − ERM")[2] == "-"                      # DD: no common seed
+    assert "seeds 0, 1, 2, 5" in text and "Paper: arXiv 2310.10909, Table 6, 10 seeds." in text
+    assert "PROTEINS" not in text.split("\n\n")[1]                 # only data sets with records
+
+
+def test_accuracy_in_percent_without_paper():
+    recs = [rec(m, "SPMotif-0.9", s, v, suite="spmotif") for m, s, v in
+            (("erm", 0, 0.5), ("erm", 1, 0.7), ("hma", 0, 0.6), ("hma", 1, 0.6))]
+    text = ood_report.render(recs, "spmotif")
+    assert cells(text, "method") == ["method", "SPMotif-0.9 (ours)", "time/run vs ERM", "time/epoch vs ERM"]
+    assert cells(text, "ERM")[1] == f"60.00 ± {100 * statistics.stdev([0.5, 0.7]):.2f} (n=2)"
+    assert "train/val/test sizes 9000/3000/6000" in text and "test bases large" in text

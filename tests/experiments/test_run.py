@@ -1,0 +1,81 @@
+"""run_spec: the same records as the earlier per-benchmark run functions (bit for bit), hooks,
+and the inference-mode context manager."""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+import hma_graph
+from hma_graph.experiments import registry
+from hma_graph.experiments.run import run_spec
+
+# Made on 2026-12-02 with the code before the experiment layer (commit c6684ed):
+# `benchmarks/table3.py --profile quick --datasets bace --models gin gcn-v --variants plain hma
+# hma-lr0.1 --seeds 0 --threads 1` and `benchmarks/ood.py --profile quick --epochs 3` (spmotif seed 0:
+# erm irm cigav2 hma; tu PROTEINS seed 1: erm vrex ibirm hma), one torch thread.
+LEGACY = json.loads((Path(__file__).with_name("legacy_records.json")).read_text())
+
+
+@pytest.fixture
+def one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.mark.parametrize("legacy", LEGACY, ids=lambda r: "-".join(str(v) for v in r["spec"].values()))
+def test_records_equal_the_earlier_run_functions(legacy, request, one_thread):
+    if legacy["benchmark"] == "table3" or legacy["spec"].get("suite") == "tu":
+        request.getfixturevalue("mirror")
+    over = {"train": {"epochs": 3}} if legacy["benchmark"] == "ood" else None
+    rec = run_spec(registry.resolve(legacy["benchmark"], "quick", legacy["spec"], over))
+    for key in ("train_loss", "valid", "test", "train_logs"):
+        assert rec["history"][key] == legacy["history"][key], key
+    assert (rec["selected_epoch"], rec["valid"], rec["test"]) == (legacy["selected_epoch"], legacy["valid"],
+                                                                   legacy["test"])
+    old_extra = {("test_batch" if k == "test_batch_inference" else k): v for k, v in (legacy["extra"] or {}).items()}
+    assert rec.get("extra", {}) == old_extra and rec["params"] == legacy["params"]
+
+
+def tiny(clip=None):
+    spec = {"suite": "spmotif", "dataset": "SPMotif-0.9", "method": "hma", "seed": 0}
+    return registry.resolve("ood", "demo", spec, {"train": {"epochs": 2, "clip_grad_norm": clip},
+                                                  "data": {"sizes": [40, 20, 20]}})
+
+
+def test_hooks_optimizer_extra_eval_and_clipping(one_thread):
+    cfg = tiny()
+    seen = []
+
+    def sgd(params):
+        seen.append(params)
+        return torch.optim.SGD(params, lr=0.0)
+
+    frozen = run_spec(cfg, optimizer=sgd, extra_eval={"n_test": lambda m, loaders: len(loaders["test"].indices)})
+    assert seen and frozen["extra"]["n_test"] == 20 and "test_batch" in frozen["extra"]
+    assert frozen["history"]["valid"][0] == frozen["history"]["valid"][1]       # lr 0: nothing moves
+    clipped = run_spec(tiny(clip=1e-3))
+    plain = run_spec(cfg)
+    assert clipped["config"]["train"]["clip_grad_norm"] == 1e-3
+    assert clipped["history"]["train_loss"][1] != plain["history"]["train_loss"][1]
+    assert plain["config"] == cfg and plain["sizes"] == {"train": 40, "valid": 20, "test": 20}
+    assert plain["machine"]["threads"] == 1 and plain["params"] > 0
+
+
+def test_inference_mode_restores_the_previous_mode():
+    layer = hma_graph.HMA(8, 3)
+    with hma_graph.inference_mode(layer, "batch"):
+        assert layer.inference == "batch"
+    assert layer.inference == "isolated"
+    with pytest.raises(RuntimeError):
+        with hma_graph.inference_mode(layer, "batch"):
+            raise RuntimeError("boom")
+    assert layer.inference == "isolated"
+    with pytest.raises(ValueError, match="inference must be"):
+        with hma_graph.inference_mode(layer, "both"):
+            pass
+    with pytest.raises(TypeError, match="needs an HMA layer"):
+        with hma_graph.inference_mode(torch.nn.Linear(2, 2), "batch"):
+            pass
