@@ -27,5 +27,5 @@ setup(
         "tqdm",
         "matplotlib",
     ],
-    extras_require={"test": ["pytest"]},
+    extras_require={"test": ["pytest"], "benchmarks": ["ray>=2.9"]},
 )

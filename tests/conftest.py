@@ -12,7 +12,7 @@ torch.set_num_threads(min(2, os.cpu_count() or 1))
 def mirror(monkeypatch, tmp_path):
     """The offline data mirror named by HMA_GRAPH_MIRROR, with a fresh data root per test.
 
-    Skips when HMA_GRAPH_MIRROR is unset (CI sets it in .ci/run; set it to ../shared/datasets
+    Skips when HMA_GRAPH_MIRROR is unset (CI sets it in .ci/run; set it to your copy of the mirror
     locally).
     """
     path = os.environ.get("HMA_GRAPH_MIRROR")

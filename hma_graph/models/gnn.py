@@ -9,7 +9,7 @@ conv is ``dgl.nn.GINConv`` (MLP Linear-BN-ReLU-Linear, learnable eps, sum aggreg
 ``dgl.nn.GraphConv`` (symmetric normalisation, self-loops added by the caller's graph or allowed
 zero in-degree). Both accept optional per-edge weights ``w`` (shape (E,)), which CIGA uses to
 re-weight messages; ``w`` multiplies each message. This is the backbone of the OOD protocols
-(PROTOCOLS.md B, C: 3 layers, width 32 or 128, mean or max readout) and of the examples. It is an
+(docs/PROTOCOLS.md, sections B and C: 3 layers, width 32 or 128, mean or max readout) and of the examples. It is an
 "ordinary DGL classifier" in the sense of :func:`hma_graph.apply`: readout module ``pool``,
 head ``head``.
 """

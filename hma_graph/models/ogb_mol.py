@@ -1,6 +1,6 @@
 """OGB molecule backbones (GCN, GIN, GCN-v, GIN-v) on DGL, with the semantics of OGB's mol example.
 
-Follows snap-stanford/ogb ``examples/graphproppred/mol`` (``conv.py``, ``gnn.py``); PROTOCOLS.md A.
+Follows snap-stanford/ogb ``examples/graphproppred/mol`` (``conv.py``, ``gnn.py``); docs/PROTOCOLS.md, section A.
 Inputs are OGB molecule graphs: ``x`` (N, 9) integer atom features, ``edge_attr`` (E, 3) integer bond
 features, both directions of every bond present as separate edges (src -> dst).
 

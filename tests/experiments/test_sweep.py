@@ -40,3 +40,13 @@ def test_duplicate_jobs_are_refused(tmp_path):
     j = jobs()[:1]
     with pytest.raises(ValueError, match="duplicate"):
         run_sweep(j + j, RecordStore(tmp_path), serial=True, progress=False)
+
+
+def test_the_library_never_needs_ray():
+    import subprocess
+    import sys
+
+    code = ("import sys, hma_graph, hma_graph.train, hma_graph.experiments.run, hma_graph.experiments.registry;"
+            "from hma_graph.experiments import store, report, cli;"
+            "hma_graph.apply; assert 'ray' not in sys.modules, 'ray imported'")
+    assert subprocess.run([sys.executable, "-c", code]).returncode == 0
