@@ -15,7 +15,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
-from .report import collect, fmt_cell, fmt_paired, fmt_paper, markdown_table, paired, paper_table
+from .report import collect, fmt_cell, fmt_paired, fmt_paper, markdown_table, paired, paper_table, time_ratios
 from .table3_spec import ABD_VARIANTS, DATASETS, LR_VARIANTS, MODELS, VARIANTS, row_label, short
 
 __all__ = ["cells_of", "render", "paired_rows", "plot_paired"]
@@ -59,7 +59,7 @@ def main_table(cells, paper, datasets, models, variants) -> str:
 
 def paired_rows(cells, paper, datasets, models, variants, other_cells=None, other_mode=None
                 ) -> List[Tuple[str, Dict[str, Tuple[Optional[dict], Optional[float]]]]]:
-    """Per non-plain variant: ``(label, {dataset: (paired difference or None, paper's or None)})``;
+    """Per non-plain variant: ``(label, {dataset: (paired difference or None, paper's or None)}, (model, variant))``;
     with ``other_cells`` a second row per variant measured under the other inference mode."""
     rows = []
     for m in models:
@@ -77,15 +77,27 @@ def paired_rows(cells, paper, datasets, models, variants, other_cells=None, othe
                     pv, pb = paper.get(label, {}).get(d), paper.get(base, {}).get(d)
                     per[d] = (paired(src.get((d, m, v)), cells.get((d, m, "plain"))),
                               pv[0] - pb[0] if pv and pb else None)
-                rows.append((text, per))
+                rows.append((text, per, (m, v)))
     return rows
 
 
-def diff_table(rows, datasets) -> str:
-    header = ["comparison"] + [f"{short(d)} {w}" for d in datasets for w in ("ours", "paper")]
+def time_vs_backbone(records) -> Dict[Tuple[str, str], float]:
+    """(model, variant) -> median over (dataset, seed) pairs of wall_s(variant) / wall_s(plain)."""
+    out = {}
+    for m in {r["spec"]["model"] for r in records}:
+        mine = [r for r in records if r["spec"]["model"] == m and "wall_s" in r]
+        ratios = time_ratios(mine, lambda r: r["spec"]["variant"], "plain",
+                             lambda r: (r["spec"]["dataset"], r["spec"]["epochs"], r["spec"]["seed"]))
+        out.update({(m, v): t["run"] for v, t in ratios.items()})
+    return out
+
+
+def diff_table(rows, datasets, times=None) -> str:
+    header = ["comparison"] + [f"{short(d)} {w}" for d in datasets for w in ("ours", "paper")] + ["time/run"]
     return markdown_table(header, [[text] + [x for d in datasets for x in (
         fmt_paired(per[d][0], "rocauc"), "-" if per[d][1] is None else f"{per[d][1]:+.2f}")]
-        for text, per in rows])
+        + ["-" if key not in (times or {}) or "inference]" in text else f"{times[key]:.2f}x"]
+        for text, per, key in rows])
 
 
 def caption(records) -> str:
@@ -137,9 +149,10 @@ def render(records: Sequence[Mapping], notes: Sequence[str] = ()) -> str:
                              [v for v in variants if v in ABD_VARIANTS])]
     parts += ["\n## Variant minus backbone on the same seeds (percentage points)\n\n"
               "ours: mean over seeds of the per-seed difference [95% t-interval] (seeds where the variant is "
-              "higher / seeds); paper: difference of the printed means.\n",
+              "higher / seeds); paper: difference of the printed means; time/run: median over (data set, "
+              "seed) pairs of the variant's training wall time divided by its backbone's.\n",
               diff_table(paired_rows(cells, paper["rows"], datasets, models, variants, other_cells, other),
-                         datasets)]
+                         datasets, time_vs_backbone(records))]
     if notes:
         parts += ["\n## Records left out\n", "\n".join(notes)]
     return "\n".join(parts) + "\n"
@@ -157,8 +170,8 @@ def plot_paired(records: Sequence[Mapping], path: Path):
     from .._atomic import atomic_path
 
     datasets, models, variants, _ = _layout(records)
-    rows = [(t, r) for t, r in paired_rows(cells_of(records), paper_table("table3")["rows"], datasets, models,
-                                           variants) if any(r[d][0] for d in datasets)]
+    rows = [(t, r) for t, r, _ in paired_rows(cells_of(records), paper_table("table3")["rows"], datasets, models,
+                                              variants) if any(r[d][0] for d in datasets)]
     if not rows:
         return None
     fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 0.45 * len(rows) + 1.6),

@@ -41,13 +41,22 @@ def test_tables_exact():
     # batch-mode table: (76, 70) -> 73.00 ± 4.24
     assert "| GIN+HMA | 73.00 ± 4.24 (n=2) | 77.18 ± 2.20 | - | 69.47 ± 1.50 | - | 73.33 |" in lines
     # paired: (+5, -1): mean 2, sd sqrt(18) = 4.243, t(0.975, 1) = 12.706: half width 38.12
-    assert "| GIN+HMA − GIN | +2.00 [-36.12, +40.12] (1/2 seeds up) | +4.21 | - | +1.30 |" in lines
+    assert "| GIN+HMA − GIN | +2.00 [-36.12, +40.12] (1/2 seeds up) | +4.21 | - | +1.30 | - |" in lines
     # batch: (76 - 70, 70 - 72) = (+6, -2): mean 2, sd sqrt(32): half width 50.82
-    assert "| GIN+HMA [batch inference] − GIN | +2.00 [-48.82, +52.82] (1/2 seeds up) | +4.21 | - | +1.30 |" in lines
+    assert "| GIN+HMA [batch inference] − GIN | +2.00 [-48.82, +52.82] (1/2 seeds up) | +4.21 | - | +1.30 | - |" in lines
     text = "\n".join(lines)
     assert "main number with HMA inference mode: isolated" in text
     assert "epochs: bace 100; bbbp 100" in text and "seeds 0, 1, 2" in text
     assert "5 layers x 300, dropout 0.5, batch 32, Adam lr 0.001" in text
+
+
+def test_time_relative_to_the_backbone():
+    recs = hand_records()
+    for r, wall in zip(recs[:5], (10, 20, 30, 15, 50)):      # plain seeds 0-2, hma seeds 0-1
+        r["wall_s"], r["epochs_run"] = wall, 10
+    # hma / plain on the same seed: 15/10 = 1.5, 50/20 = 2.5 -> median 2.0
+    assert t3.time_vs_backbone(recs) == {("gin", "plain"): 1.0, ("gin", "hma"): 2.0}
+    assert "| GIN+HMA − GIN | +2.00 [-36.12, +40.12] (1/2 seeds up) | +4.21 | - | +1.30 | 2.00x |" in t3.render(recs)
 
 
 def test_lr_variant_rows_only_where_measured():
