@@ -26,15 +26,18 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-import hma_graph  # noqa: E402  (DGL shim first)
-import dgl  # noqa: E402
-import torch  # noqa: E402
-import torch.nn.functional as F  # noqa: E402
-from tqdm import tqdm  # noqa: E402
+import hma_graph  # noqa: I001  (its DGL shim must run before dgl is imported)
+import dgl
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
 
-from benchmarks.common import RESULTS, machine, markdown_table, reset_peak_rss, rss_mb, write_json_atomic  # noqa: E402
-from hma_graph.models.ogb_mol import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS, OGBMolGNN  # noqa: E402
+from hma_graph._atomic import write_json_atomic
+from hma_graph.experiments.machine import machine, reset_peak_rss, rss_mb
+from hma_graph.experiments.report import markdown_table
+from hma_graph.models.ogb_mol import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS, OGBMolGNN
+
+RESULTS = Path(__file__).resolve().parent / "results"
 
 CONFIGS = {  # name -> apply() options; None = the backbone alone
     "backbone": None,
@@ -122,7 +125,8 @@ def memory_child(name, args) -> dict:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="benchmarks/overhead.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--graphs", type=int, default=1210)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--layers", type=int, default=5)

@@ -3,7 +3,8 @@
     python benchmarks/plot_curves.py benchmarks/results/table3/paper --where dataset=ogbg-molbace model=gin
     python benchmarks/plot_curves.py benchmarks/results/ood/tu-paper --where dataset=NCI1 --color method
 
-Reads every finished record (``hma_graph.sweep.load_records``) in a records folder, keeps those whose
+Reads every usable record of a records folder (``hma_graph.experiments.store.RecordStore.scan``; a
+file that is not one, e.g. unfinished or edited, is named on stderr and left out), keeps those whose
 spec matches every ``--where key=value`` (values compared as strings), and draws one line per run in
 three panels (epoch on x): ``history["train_loss"]``, ``history["valid"]``, ``history["test"]``. Lines
 are coloured by one spec key (``--color``, default "variant"; runs with the same colour are the
@@ -18,8 +19,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List, Mapping, Sequence
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hma_graph.sweep import load_records  # noqa: E402
+from hma_graph.experiments.store import RecordStore
 
 PANELS = (("train_loss", "training loss"), ("valid", "validation"), ("test", "test"))
 
@@ -33,6 +33,14 @@ def parse_where(items: Sequence[str]) -> Dict[str, str]:
             raise ValueError(f"--where takes key=value pairs, got {it!r}")
         out[key] = value
     return out
+
+
+def load_records(folder) -> List[dict]:
+    """Every usable record in ``folder``; each unusable ``*.json`` is named on stderr with what is wrong."""
+    records, problems = RecordStore(folder).scan()
+    for path, why in problems:
+        print(f"warning: left out {path}: {why}", file=sys.stderr)
+    return records
 
 
 def select(records: Sequence[Mapping], where: Mapping[str, str]) -> List[Mapping]:
@@ -80,7 +88,8 @@ def plot(records: Sequence[Mapping], color_key: str, out: Path, title: str = "")
 
 
 def main(argv=None) -> Path:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap = argparse.ArgumentParser(prog="benchmarks/plot_curves.py", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("records", type=Path, help="folder of run records (*.json)")
     ap.add_argument("--where", nargs="*", default=[], metavar="KEY=VALUE", help="keep runs whose spec matches")
     ap.add_argument("--color", default="variant", help="spec key that colours the lines (default variant)")
