@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 import hma_graph.experiments.run as run_module
 from hma_graph.experiments.datasets import SENTIGRAPH_FILES
@@ -18,12 +17,6 @@ ROOT = Path(__file__).resolve().parents[2]
 OOD = runpy.run_path(str(ROOT / "benchmarks" / "ood.py"))
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads():
-    """Sweeps set torch's thread count; give the other tests theirs back."""
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
 def _check_sweep(out, methods, dataset, seeds, monkeypatch, argv):

@@ -5,7 +5,6 @@ import runpy
 from pathlib import Path
 
 import pytest
-import torch
 
 import hma_graph.experiments.run as run_module
 from hma_graph.experiments import registry
@@ -15,11 +14,6 @@ ROOT = Path(__file__).resolve().parents[2]
 T3 = runpy.run_path(str(ROOT / "benchmarks" / "table3.py"))
 
 
-@pytest.fixture(autouse=True)
-def _restore_threads():
-    n = torch.get_num_threads()
-    yield
-    torch.set_num_threads(n)
 
 
 def test_missing_data_is_a_clear_error(monkeypatch):
