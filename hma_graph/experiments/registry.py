@@ -38,7 +38,7 @@ TRAIN_DEFAULTS = {"hma_lr": None, "weight_decay": 0.0, "clip_grad_norm": None, "
 # keys of hma_graph.apply / hma_graph.nn.HMA that a config may set
 HMA_KEYS = ("variant", "memory_encoder", "momentum", "momentum_warmup", "label_dim", "memory_size",
             "slots_per_class", "num_heads", "dropout", "inference", "attn_scale", "head_input",
-            "slot_init_std")
+            "slot_init_std", "block", "memory_labels")
 MODEL_KEYS = {"ogb_mol": ("gnn_type", "virtual_node", "num_layers", "emb_dim", "drop_ratio"),
               "gnn": ("hidden", "num_layers", "conv", "readout", "dropout"),
               "ciga": ("hidden", "num_layers", "conv", "readout", "dropout", "ratio")}

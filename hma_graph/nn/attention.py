@@ -12,7 +12,16 @@ For queries X (B, d), context C (N, d), H heads of width d_h = d / H:
     out = Y + dropout(FF(LN_ff(Y))),  FF = Linear(d, 4d) - GELU - Linear(4d, d)
 
 s = 1/sqrt(d_h) (standard, default ``scale="head"``) or 1/sqrt(d) (``scale="full"``, the authors'
-code, inherited from NPT). ``include_self=False`` drops the self key: used when the query's own
+code, inherited from NPT).
+
+``style="authors"`` is the block of the authors' released HMA code (an NPT "MAB" with
+``mix_heads=False`` and a separate residual embedding), which differs in four places:
+
+    Y   = X W_res + b_res + dropout(concat_h(A_i V_i))          learned residual, no output projection
+    out = Y + dropout(Linear(dropout(GELU(Linear(LN_ff(Y))))))  a third dropout, after the GELU
+    every LayerNorm with eps = 1e-12 (ours: 1e-5)
+
+It has the same number of parameters as ours (W_res takes the place of W_o). ``include_self=False`` drops the self key: used when the query's own
 token is already among the context (attention across the datapoints of a batch).
 
 This is the same computation as running the block on the sequence [x_i ; C] for every i and keeping
@@ -29,7 +38,9 @@ from torch import nn
 
 from .dropout import Dropout
 
-__all__ = ["AttentionBlock"]
+__all__ = ["AttentionBlock", "STYLES"]
+
+STYLES = ("ours", "authors")
 
 
 class AttentionBlock(nn.Module):
@@ -41,25 +52,32 @@ class AttentionBlock(nn.Module):
         dropout: dropout on both residual branches.
         scale: "head" for 1/sqrt(d/H) or "full" for 1/sqrt(d).
         ff_mult: hidden width of the feed-forward layer, in multiples of ``dim``.
+        style: "ours" (default) or "authors" (module docstring).
     """
 
     def __init__(self, dim: int, num_heads: int = 4, dropout: float = 0.1, scale: str = "head",
-                 ff_mult: int = 4):
+                 ff_mult: int = 4, style: str = "ours"):
         super().__init__()
-        if dim % num_heads:
+        if num_heads < 1 or dim % num_heads:
             raise ValueError(f"token width {dim} is not divisible by num_heads={num_heads}")
         if scale not in ("head", "full"):
             raise ValueError(f"scale must be 'head' or 'full', got {scale!r}")
+        if style not in STYLES:
+            raise ValueError(f"style must be one of {STYLES}, got {style!r}")
         self.dim, self.num_heads, self.head_dim = dim, num_heads, dim // num_heads
-        self.scale_mode = scale
+        self.scale_mode, self.style = scale, style
         self.scale = 1.0 / math.sqrt(self.head_dim if scale == "head" else dim)
-        self.ln_q = nn.LayerNorm(dim)
-        self.ln_kv = nn.LayerNorm(dim)
-        self.ln_ff = nn.LayerNorm(dim)
+        authors = style == "authors"
+        eps = 1e-12 if authors else 1e-5
+        self.ln_q = nn.LayerNorm(dim, eps=eps)
+        self.ln_kv = nn.LayerNorm(dim, eps=eps)
+        self.ln_ff = nn.LayerNorm(dim, eps=eps)
         self.q = nn.Linear(dim, dim)
         self.kv = nn.Linear(dim, 2 * dim)  # keys and values in one matmul
-        self.o = nn.Linear(dim, dim)
-        self.ff = nn.Sequential(nn.Linear(dim, ff_mult * dim), nn.GELU(), nn.Linear(ff_mult * dim, dim))
+        self.o = None if authors else nn.Linear(dim, dim)      # output projection (ours)
+        self.res = nn.Linear(dim, dim) if authors else None    # learned residual (authors)
+        inner = [Dropout(dropout)] if authors else []
+        self.ff = nn.Sequential(nn.Linear(dim, ff_mult * dim), nn.GELU(), *inner, nn.Linear(ff_mult * dim, dim))
         self.drop = Dropout(dropout)
 
     def forward(self, x: torch.Tensor, context: Optional[torch.Tensor] = None,
@@ -92,9 +110,12 @@ class AttentionBlock(nn.Module):
             out = attn[..., :1] * vs
         if has_ctx:
             out = out + torch.einsum("bhn,nhd->bhd", attn[..., int(include_self):], vc)
-        y = x + self.drop(self.o(out.reshape(B, d)))
+        out = out.reshape(B, d)
+        if self.o is not None:
+            out = self.o(out)
+        y = (x if self.res is None else self.res(x)) + self.drop(out)
         y = y + self.drop(self.ff(self.ln_ff(y)))
         return (y, attn) if return_attention else y
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, num_heads={self.num_heads}, scale={self.scale_mode!r}"
+        return f"dim={self.dim}, num_heads={self.num_heads}, scale={self.scale_mode!r}, style={self.style!r}"

@@ -88,6 +88,15 @@ class HMA(nn.Module):
         head_input: "label" (reference: the label part of the token) or "token" (all of it).
         slot_init_std: standard deviation of the slots' normal initialisation (non-zero, so the
             m2 slots of a class receive different gradients and can diverge).
+        block: "ours" (default) or "authors": the attention block of the authors' code (learned
+            residual projection, no output projection, LayerNorm eps 1e-12, dropout also after
+            the GELU; :class:`~hma_graph.nn.attention.AttentionBlock`).
+        memory_labels: "embed" (default: the queue keeps labels and re-embeds them with the
+            current E at every read, so E gets gradient through memory) or "stored" (the authors'
+            queue: the label token E(y) is stored at write time, without gradient, and goes stale).
+            The authors' configuration is ``block="authors", memory_labels="stored",
+            attn_scale="full"``, with ``momentum_warmup=False`` in :func:`hma_graph.apply` and
+            gradient-norm clipping at 1.0 in training (``fit(clip_grad_norm=1.0)``).
 
     Forward: ``forward(h, labels=None, keys=None, write=None) -> logits`` of shape (B, n), or
     (B, 1) for binary. In training mode with a queue, ``labels`` are required (they are written
@@ -99,7 +108,8 @@ class HMA(nn.Module):
     def __init__(self, feat_dim: int, num_classes: int, variant: str = "hma", *,
                  label_dim: Optional[int] = None, memory_size: int = 128, slots_per_class: int = 32,
                  num_heads: int = 4, dropout: float = 0.1, inference: str = "isolated",
-                 attn_scale: str = "head", head_input: str = "label", slot_init_std: float = 1.0):
+                 attn_scale: str = "head", head_input: str = "label", slot_init_std: float = 1.0,
+                 block: str = "ours", memory_labels: str = "embed"):
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"unknown HMA variant {variant!r}; choose one of {sorted(VARIANTS)}")
@@ -109,6 +119,8 @@ class HMA(nn.Module):
             raise ValueError(f"num_classes must be >= 1 (1 = single-logit binary), got {num_classes}")
         if head_input not in ("label", "token"):
             raise ValueError(f"head_input must be 'label' or 'token', got {head_input!r}")
+        if memory_labels not in ("embed", "stored"):
+            raise ValueError(f"memory_labels must be 'embed' or 'stored', got {memory_labels!r}")
         if label_dim is None:
             label_dim = _auto_label_dim(feat_dim, num_heads)
         elif (feat_dim + label_dim) % num_heads:
@@ -125,9 +137,10 @@ class HMA(nn.Module):
         self.inference = inference  # validated by the property setter
 
         self.label_embed = nn.Embedding(self.num_memory_classes + 1, label_dim)  # last row: unknown
-        self.rma_block = (AttentionBlock(self.dim, num_heads, dropout, attn_scale)
+        self.memory_labels = memory_labels
+        self.rma_block = (AttentionBlock(self.dim, num_heads, dropout, attn_scale, style=block)
                           if self.use_queue or self.is_param else None)
-        self.sma_block = (AttentionBlock(self.dim, num_heads, dropout, attn_scale)
+        self.sma_block = (AttentionBlock(self.dim, num_heads, dropout, attn_scale, style=block)
                           if self.use_abd or self.is_param else None)
         if self.use_slots or self.is_param:
             self.slots = nn.Parameter(torch.randn(self.num_memory_classes, slots_per_class, feat_dim)
@@ -136,7 +149,8 @@ class HMA(nn.Module):
                                  .repeat_interleave(slots_per_class), persistent=False)
         else:
             self.register_parameter("slots", None)
-        self.queue = MemoryQueue(memory_size, feat_dim) if self.use_queue else None
+        self.queue = (MemoryQueue(memory_size, feat_dim, label_dim if memory_labels == "stored" else None)
+                      if self.use_queue else None)
         self.head = nn.Linear(label_dim if head_input == "label" else self.dim,
                               1 if self.binary else num_classes)
 
@@ -221,7 +235,8 @@ class HMA(nn.Module):
         if self.use_queue:
             q = self.queue
             # clone: the embedding's backward keeps its indices, and the write below updates them in place
-            context = torch.cat([q.feats, self.label_embed(q.labels.clone())], dim=1)  # (m1, d)
+            tokens = q.tokens.clone() if q.tokens is not None else self.label_embed(q.labels.clone())
+            context = torch.cat([q.feats, tokens], dim=1)  # (m1, d)
             z = self.rma_block(z, context, context_mask=q.valid_mask(), include_self=True)
         elif self.is_param:
             z = self.rma_block(z)
@@ -237,7 +252,8 @@ class HMA(nn.Module):
         logits = self.head(z[:, self.feat_dim:] if self.head_input == "label" else z)
 
         if writes:  # after the read: a batch never sees its own labels
-            self.queue.write(keys[labelled], y[labelled])
+            tokens = self.label_embed(y[labelled]).detach() if self.memory_labels == "stored" else None
+            self.queue.write(keys[labelled], y[labelled], tokens)
         return logits
 
     def extra_repr(self) -> str:

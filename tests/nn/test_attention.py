@@ -73,3 +73,58 @@ def test_bad_configuration():
         AttentionBlock(8, 2, scale="sqrt")
     with pytest.raises(ValueError, match="non-empty context"):
         AttentionBlock(8, 2)(torch.randn(2, 8), None, include_self=False)
+
+
+def authors_reference(block, x, context, mask=None, include_self=True):
+    """The authors' MAB, written from its description, float64, one query at a time:
+    H = fc_res(x) + concat_h(softmax(s Q_h K_h^T) V_h)   (no head-mixing projection)
+    out = H + W2 GELU(W1 LN(H) + b1) + b2, every LayerNorm with eps 1e-12; masked entries dropped."""
+    d, Hn = block.dim, block.num_heads
+    dh, eps = d // Hn, 1e-12
+    ctx = context if mask is None else context[mask]
+    wk, wv, bk, bv = block.kv.weight[:d], block.kv.weight[d:], block.kv.bias[:d], block.kv.bias[d:]
+    w1, b1 = block.ff[0].weight, block.ff[0].bias
+    w2, b2 = block.ff[3].weight, block.ff[3].bias
+    outs = []
+    for i in range(x.shape[0]):
+        seq = torch.cat([x[i:i + 1], ctx]) if include_self else ctx
+        q = (F.layer_norm(x[i], (d,), block.ln_q.weight, block.ln_q.bias, eps) @ block.q.weight.T + block.q.bias)
+        kv_in = F.layer_norm(seq, (d,), block.ln_kv.weight, block.ln_kv.bias, eps)
+        k, v = kv_in @ wk.T + bk, kv_in @ wv.T + bv
+        s = 1 / math.sqrt(dh if block.scale_mode == "head" else d)
+        heads = [torch.softmax((k[:, h * dh:(h + 1) * dh] @ q[h * dh:(h + 1) * dh]) * s, 0) @ v[:, h * dh:(h + 1) * dh]
+                 for h in range(Hn)]
+        hid = x[i] @ block.res.weight.T + block.res.bias + torch.cat(heads)
+        ln = F.layer_norm(hid, (d,), block.ln_ff.weight, block.ln_ff.bias, eps)
+        outs.append(hid + F.gelu(ln @ w1.T + b1) @ w2.T + b2)
+    return torch.stack(outs)
+
+
+@pytest.mark.parametrize("scale", ["head", "full"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_authors_block_matches_its_description(scale, include_self):
+    torch.manual_seed(1)
+    block = AttentionBlock(12, num_heads=3, dropout=0.3, scale=scale, style="authors").double().eval()
+    for p in block.parameters():  # LayerNorm affine terms away from 1/0, so they are exercised
+        torch.nn.init.normal_(p, std=0.5)
+    x, ctx = torch.randn(5, 12, dtype=torch.float64), torch.randn(7, 12, dtype=torch.float64)
+    mask = torch.tensor([True, False, True, True, False, True, True])
+    got = block(x, ctx, context_mask=mask, include_self=include_self)
+    assert torch.allclose(got, authors_reference(block, x, ctx, mask, include_self), atol=1e-10)
+    # eps matters at this precision: the block is not ours with other weights
+    assert block.ln_q.eps == 1e-12 and block.o is None and block.res is not None
+
+
+def test_styles_have_equal_parameter_counts_and_their_dropout_sites():
+    ours, authors = AttentionBlock(16, 4, dropout=0.5), AttentionBlock(16, 4, dropout=0.5, style="authors")
+    count = lambda m: sum(p.numel() for p in m.parameters())  # noqa: E731
+    assert count(ours) == count(authors)
+    for block, sites in ((ours, 2), (authors, 3)):
+        calls = []
+        for m in block.modules():
+            if type(m).__name__ == "Dropout":
+                m.register_forward_hook(lambda *a: calls.append(1))
+        block.train()(torch.randn(4, 16), torch.randn(3, 16))
+        assert len(calls) == sites
+    with pytest.raises(ValueError, match="style must be one of"):
+        AttentionBlock(16, 4, style="npt")

@@ -250,3 +250,25 @@ def test_state_dict_round_trip_restores_predictions_and_memory():
     r.eval()
     torch.testing.assert_close(r(h), m(h), rtol=0, atol=0)
     assert torch.equal(r.queue.contents()[1], m.queue.contents()[1])
+
+
+def test_stored_memory_labels_go_stale_and_carry_no_gradient():
+    torch.manual_seed(0)
+    layers = {m: HMA(6, 3, "rma", label_dim=6, memory_size=8, memory_labels=m).train() for m in ("embed", "stored")}
+    layers["stored"].load_state_dict(layers["embed"].state_dict(), strict=False)
+    h, y = torch.randn(4, 6), torch.tensor([0, 1, 2, 1])
+    for layer in layers.values():
+        layer(h, labels=y)                                   # fills 4 entries
+    stored = layers["stored"]
+    assert torch.equal(stored.queue.tokens[:4], stored.label_embed(y).detach())
+    assert layers["embed"].queue.tokens is None
+    with torch.no_grad():
+        stored.label_embed.weight.add_(1.0)                  # E changes after the write ...
+    assert torch.equal(stored.queue.tokens[:4] + 1.0, stored.label_embed(y).detach())   # ... the tokens do not
+    for name, layer in layers.items():
+        layer.zero_grad()
+        layer(torch.randn(2, 6), write=False).sum().backward()
+        class_rows = layer.label_embed.weight.grad[:3]       # rows 0-2 reach the output only through memory
+        assert (class_rows.abs().sum() > 0) == (name == "embed"), name
+    with pytest.raises(ValueError, match="memory_labels"):
+        HMA(6, 3, memory_labels="cached")
