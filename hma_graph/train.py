@@ -133,7 +133,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         desc: str = "train", extra_eval: Optional[Dict[str, Callable]] = None,
         objective=None, count_warmup: bool = True, hma_lr: Optional[float] = None,
         checkpoint: Union[str, os.PathLike, None] = None, checkpoint_every_s: float = 60.0,
-        optimizer: Optional[Callable] = None, clip_grad_norm: Optional[float] = None) -> dict:
+        optimizer: Optional[Callable] = None, clip_grad_norm: Optional[float] = None,
+        on_epoch: Optional[Callable] = None) -> dict:
     """Train ``model`` and return the run record (see module docstring).
 
     ``extra_eval``: name -> function(model) -> value, run on the model restored to the selected
@@ -151,6 +152,9 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     (default ``torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)``); the groups are
     ``model.param_groups(lr, hma_lr)`` with ``hma_lr``, else ``model.parameters()``.
     ``clip_grad_norm``: gradient-norm clipping before every step (default: none).
+    ``on_epoch``: ``fn(epoch, history)`` after every epoch's evaluation (e.g. a search's pruner; an
+    exception it raises ends the run). ``test_loader=None``: the test set is never evaluated
+    (``history["test"]`` and ``record["test"]`` hold None), as in a hyperparameter search.
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
@@ -202,7 +206,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
                 vals.append(None)
         t0 = time.perf_counter()
         for split, loader in (("valid", valid_loader), ("test", test_loader)):
-            history[split].append(compute_metric(metric, *predict(model, loader, inputs, objective)))
+            history[split].append(None if loader is None else
+                                  compute_metric(metric, *predict(model, loader, inputs, objective)))
         history["eval_s"].append(time.perf_counter() - t0)
         improved = best_valid is None or history["valid"][-1] > best_valid
         if improved:
@@ -222,6 +227,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
                 "loader": train_loader.state_dict() if hasattr(train_loader, "state_dict") else None},
                 checkpoint)
             last_save = time.perf_counter()
+        if on_epoch is not None:
+            on_epoch(epoch, history)
         if stopped:
             break
     bar.close()

@@ -104,10 +104,13 @@ def _other_mode_eval(config, loaders, inputs, objective) -> Dict[str, Callable]:
 
 def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool = False, desc: str = "train",
              optimizer: Optional[Callable] = None, extra_eval: Optional[Mapping[str, Callable]] = None,
-             checkpoint=None, data=None) -> dict:
+             checkpoint=None, data=None, on_epoch: Optional[Callable] = None,
+             evaluate_test: bool = True) -> dict:
     """Train the run ``config`` (a resolved config) and return its record (module docstring).
 
     ``data``: ``(graphs, labels, split, num_classes)`` to use instead of :func:`load_data`.
+    ``on_epoch``: ``fn(epoch, history)`` after every epoch (``fit(on_epoch=)``).
+    ``evaluate_test=False``: the test set is never evaluated (a search reads validation only).
     """
     from ..train import fit
 
@@ -118,7 +121,9 @@ def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool =
     seed_everything(int(config["seed"]))
     model, objective = build_method(config, in_dim, num_classes)
     inputs = model_inputs(config)
-    extra = _other_mode_eval(config, loaders, inputs, objective)
+    if not evaluate_test:
+        loaders["test"] = None
+    extra = _other_mode_eval(config, loaders, inputs, objective) if evaluate_test else {}
     for name, fn in (extra_eval or {}).items():
         extra[name] = lambda m, fn=fn: fn(m, loaders)
     tr = config["train"]
@@ -128,9 +133,10 @@ def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool =
               inputs=inputs, warmup=tr["warmup"], patience=tr["patience"], count_warmup=tr["count_warmup"],
               hma_lr=tr["hma_lr"], clip_grad_norm=tr["clip_grad_norm"], objective=objective,
               extra_eval=extra or None, optimizer=optimizer, checkpoint=checkpoint, progress=progress,
-              desc=desc)
+              desc=desc, on_epoch=on_epoch)
     h = rec["history"]
     rec.update(config=dict(config), sizes={s: len(split[s]) for s in ("train", "valid", "test")},
+               test_evaluated=evaluate_test,
                in_dim=in_dim, num_classes=num_classes, setup_s=setup_s,
                params=sum(p.numel() for p in model.parameters() if p.requires_grad),
                epoch_s_mean=statistics.fmean(h["epoch_s"]), eval_s_mean=statistics.fmean(h["eval_s"]),

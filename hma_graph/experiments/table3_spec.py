@@ -17,7 +17,7 @@ from typing import Mapping, Optional, Tuple
 
 from .registry import train_section
 
-__all__ = ["DATASETS", "MODELS", "VARIANTS", "LR_VARIANTS", "ABD_VARIANTS", "PROFILES", "SPEC_KEYS",
+__all__ = ["DATASETS", "MODELS", "VARIANTS", "LR_VARIANTS", "ABD_VARIANTS", "PROFILES", "SPEC_KEYS", "SEARCH_SPACES",
            "resolve", "dataset_name", "short", "row_label", "library_variant"]
 
 SPEC_KEYS = ("dataset", "epochs", "model", "variant", "seed")
@@ -34,6 +34,13 @@ def library_variant(variant: str) -> Tuple[str, Optional[float]]:
 
 # variants with the across-batch block: their prediction depends on the inference mode
 ABD_VARIANTS = tuple(v for v in VARIANTS if library_variant(v)[0] in ("hma", "abd", "abd+syn", "abd+rma"))
+
+# search spaces (docs/PROTOCOLS.md, section A): name -> (config key, values). "hma": the paper's
+# m1 in {1, 2, 3} x batch 32 and m2 in {8, 16, 32, 64}, the HMA layer's Adam lr (lr, lr / 10), the block
+SEARCH_SPACES = {
+    "hma": {"m1": ("hma.memory_size", [32, 64, 96]), "m2": ("hma.slots_per_class", [8, 16, 32, 64]),
+            "hma_lr": ("train.hma_lr", [1e-3, 1e-4]), "block": ("hma.block", ["ours", "authors"])},
+}
 
 PROFILES = {
     "paper": {"data": {"train_limit": None},

@@ -1,0 +1,64 @@
+"""The search: a grid on validation only, resumable through its journal, pruning, dead trials."""
+import subprocess
+import sys
+
+import optuna
+import pytest
+
+import hma_graph.experiments.run as run_module
+from hma_graph.experiments.search import make_study, optimize, overrides_of, recover_dead_trials, trials_table
+
+SPACE = {"m1": ("hma.memory_size", [16, 32]), "m2": ("hma.slots_per_class", [2, 4])}
+SPEC = {"suite": "spmotif", "dataset": "SPMotif-0.9", "method": "hma"}
+
+
+@pytest.fixture
+def tiny_profile(monkeypatch):
+    """The registry's demo profile at 2 epochs on 40/20/20 graphs."""
+    from hma_graph.experiments import ood_spec
+
+    tiny = {**ood_spec.PROFILES, "tiny": {"base": "demo", "train": {"epochs": 2}, "spmotif": {"sizes": [40, 20, 20]}}}
+    monkeypatch.setattr(ood_spec, "PROFILES", tiny)
+
+
+def test_overrides_of():
+    assert overrides_of({"m1": 32, "m2": 4}, SPACE) == {"hma": {"memory_size": 32, "slots_per_class": 4}}
+
+
+def test_grid_on_validation_only_and_resume(tmp_path, tiny_profile, monkeypatch):
+    seen = []
+    real = run_module.run_spec
+    monkeypatch.setattr(run_module, "run_spec", lambda cfg, **k: seen.append((cfg, r := real(cfg, **k))) or r)
+    study = optimize("ood", "tiny", SPEC, SPACE, tmp_path, trials=4, seeds=[7], pruner="none")
+    rows = trials_table(study, SPACE)
+    assert sorted((r["m1"], r["m2"]) for r in rows) == [(16, 2), (16, 4), (32, 2), (32, 4)]   # the whole grid
+    assert all(r["state"] == "complete" for r in rows) and rows[0]["value"] >= rows[-1]["value"]
+    for cfg, rec in seen:
+        assert rec["history"]["test"] == [None, None] and rec["test"] is None            # test never evaluated
+        assert rec["valid"] == max(rec["history"]["valid"]) and cfg["seed"] == 7
+    assert {(c["hma"]["memory_size"], c["hma"]["slots_per_class"]) for c, _ in seen} == {(16, 2), (16, 4), (32, 2), (32, 4)}
+    again = optimize("ood", "tiny", SPEC, SPACE, tmp_path, trials=4, seeds=[7], pruner="none")
+    assert len(seen) == 4 and len(again.trials) == 4                                       # resumed: nothing re-run
+    assert (tmp_path / "search.journal").stat().st_size > 0
+
+
+def test_pruned_trials_stop_early_and_leave_no_checkpoint(tmp_path, tiny_profile):
+    study = optimize("ood", "tiny", SPEC, SPACE, tmp_path, trials=2, seeds=[7],
+                     pruner=optuna.pruners.ThresholdPruner(lower=2.0))                    # prunes everything
+    rows = trials_table(study, SPACE)
+    assert [r["state"] for r in rows] == ["pruned", "pruned"] and all(r["epochs"] == 1 for r in rows)
+    assert not list(tmp_path.glob(".partial/*"))
+
+
+def test_a_dead_workers_trial_is_failed_and_queued_again(tmp_path):
+    study = make_study("s", tmp_path, SPACE, "none")
+    trial = study.ask({"m1": optuna.distributions.CategoricalDistribution([16, 32]),
+                       "m2": optuna.distributions.CategoricalDistribution([2, 4])})
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    trial.set_user_attr("host", __import__("socket").gethostname())
+    trial.set_user_attr("pid", dead.pid)
+    assert recover_dead_trials(study) == [trial.number]
+    states = [t.state for t in study.get_trials()]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING]
+    assert study.get_trials()[1].system_attrs["fixed_params"] == trial.params
