@@ -27,5 +27,5 @@ setup(
         "tqdm",
         "matplotlib",
     ],
-    extras_require={"test": ["pytest"], "benchmarks": ["ray>=2.9"]},
+    extras_require={"test": ["pytest"], "benchmarks": ["ray>=2.9", "optuna>=4"]},
 )
