@@ -29,16 +29,18 @@ training and ``history["eval_s"]`` evaluation seconds).
 Resuming (optional): ``fit(..., checkpoint="run.pt")`` saves the whole training state after an
 epoch (at most every ``checkpoint_every_s`` seconds; always when the run stops early): model and
 optimiser state (HMA's memory queue and momentum copy are buffers, so they are included), the
-history, the best weights so far, torch's global random state and the training loader's (its
+history, the best weights so far, torch's random states (CPU and CUDA) and the training loader's (its
 ``state_dict()``, e.g. :class:`~hma_graph.data.loader.GraphLoader`'s shuffling generator). A later
 ``fit`` with the same arguments on a freshly built model continues from the saved epoch and gives
 the same record, bit for bit, as an uninterrupted run (the interruption is listed in
-``record["resumed_at"]``). The file is written atomically, loads with
-``torch.load(weights_only=True)``, is refused with a clear error when the run's arguments or
-parameter shapes differ, and is deleted when ``fit`` returns.
+``record["resumed_at"]``). The file (:mod:`hma_graph.checkpoint`) is written atomically with a
+SHA-256 of its payload, loads with ``torch.load(weights_only=True)``, is refused with a clear error
+when it is corrupt or when the run's arguments or parameter shapes differ, and is deleted when
+``fit`` returns.
 """
 from __future__ import annotations
 
+import math
 import os
 import time
 from pathlib import Path
@@ -47,7 +49,7 @@ from typing import Callable, Dict, Optional, Union
 import torch
 from tqdm import tqdm
 
-from ._atomic import torch_save_atomic
+from . import checkpoint as ckpt
 from .losses import LOSSES, loss as classification_loss
 from .metrics import METRICS, compute_metric, select_epoch
 
@@ -90,7 +92,7 @@ def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default
     total, n = 0.0, 0
     sums: Dict[str, float] = {}
     counts: Dict[str, int] = {}
-    for g, y in loader:
+    for step, (g, y) in enumerate(loader):
         args = inputs(g)
         if objective is not None:
             value, batch_logs = objective.loss(*args, y)
@@ -100,16 +102,30 @@ def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default
         else:
             logits = model(*args, labels=y) if hma else model(*args)
             value = classification_loss(logits, y, loss)
+        v = float(value.detach())
+        if not math.isfinite(v):  # before the step: the parameters stay as they were
+            raise FloatingPointError(_non_finite_message(v, step, args, y))
         opt.zero_grad(set_to_none=True)
         value.backward()
         if clip_grad_norm is not None:
             torch.nn.utils.clip_grad_norm_([p for g in opt.param_groups for p in g["params"]], clip_grad_norm)
         opt.step()
-        total += float(value.detach()) * y.shape[0]
+        total += v * y.shape[0]
         n += y.shape[0]
     if logs is not None:
         logs.update({k: sums[k] / counts[k] for k in sums})
     return total / max(n, 1)
+
+
+def _non_finite_message(v: float, step: int, args, y) -> str:
+    """Why a training loss is not finite, naming the inputs of the batch that are not."""
+    bad = [f"input {i} ({tuple(a.shape)}) has {int((~torch.isfinite(a)).sum())} non-finite values"
+           for i, a in enumerate(args) if torch.is_tensor(a) and a.is_floating_point() and not torch.isfinite(a).all()]
+    if torch.is_tensor(y) and y.is_floating_point() and torch.isinf(y).any():
+        bad.append("labels contain inf")
+    why = "; ".join(bad) or "the inputs are finite: the model diverged (try a lower lr or clip_grad_norm)"
+    return (f"training loss is {v} at batch {step} of the epoch; the run is stopped before the optimiser "
+            f"step, so no NaN reaches the weights: {why}")
 
 
 @torch.no_grad()
@@ -179,14 +195,14 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
         if checkpoint.exists():
-            state = _load_checkpoint(checkpoint, signature)
+            state = ckpt.load(checkpoint, signature)
             model.load_state_dict(state["model"])
             opt.load_state_dict(state["optimizer"])
             history, best_state = state["history"], state["best_state"]
             best_valid, since_best = state["best_valid"], int(state["since_best"])
             first_epoch, stopped, elapsed = int(state["epochs_done"]), bool(state["stopped"]), float(state["elapsed"])
             resumed_at = list(state["resumed_at"]) + [first_epoch]
-            torch.set_rng_state(state["rng"])
+            ckpt.set_rng_state(state["rng"])
             if state["loader"] is not None:
                 train_loader.load_state_dict(state["loader"])
     start = time.perf_counter() - elapsed
@@ -219,11 +235,11 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         stopped = patience is not None and epoch + 1 >= (warmup or 0) and since_best >= patience
         now = time.perf_counter()
         if checkpoint is not None and epoch + 1 < epochs and (stopped or now - last_save >= checkpoint_every_s):
-            torch_save_atomic({
+            ckpt.save({
                 "signature": signature, "model": model.state_dict(), "optimizer": opt.state_dict(),
                 "history": history, "best_state": best_state, "best_valid": best_valid,
                 "since_best": since_best, "epochs_done": epoch + 1, "stopped": stopped,
-                "elapsed": now - start, "resumed_at": resumed_at, "rng": torch.get_rng_state(),
+                "elapsed": now - start, "resumed_at": resumed_at, "rng": ckpt.rng_state(),
                 "loader": train_loader.state_dict() if hasattr(train_loader, "state_dict") else None},
                 checkpoint)
             last_save = time.perf_counter()
@@ -256,18 +272,3 @@ def _signature(model, **args) -> dict:
     """What a checkpoint must match to be resumed: fit's arguments and the parameter shapes."""
     return {**args,
             "state": [[k, list(v.shape)] for k, v in model.state_dict().items()]}
-
-
-def _load_checkpoint(path: Path, signature: dict) -> dict:
-    try:
-        state = torch.load(path, weights_only=True)
-    except Exception as e:  # truncated or foreign file
-        raise ValueError(f"cannot read the checkpoint {path} ({type(e).__name__}: {e}); delete it to "
-                         "start the run afresh") from e
-    saved = state.get("signature") if isinstance(state, dict) else None
-    if saved != signature:
-        diff = sorted(k for k in set(signature) | set(saved or {})
-                      if (saved or {}).get(k) != signature.get(k))
-        raise ValueError(f"the checkpoint {path} belongs to a different run (differs in: "
-                         f"{', '.join(diff) or 'format'}); delete it or use another path")
-    return state

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import hma_graph
+from hma_graph import checkpoint as checkpoint_file
 from hma_graph.data.loader import GraphLoader
 from hma_graph.models import GNNClassifier
 from hma_graph.objectives import ERM, make_objective
@@ -211,7 +212,7 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
     with pytest.raises(_Interrupted):
         _hma_run(_DyingLoader(gs[:40], y[:40], 8, shuffle=True, seed=0, die_at=3), ckpt)
     assert ckpt.exists()
-    state = torch.load(ckpt, weights_only=True)
+    state = checkpoint_file.load(ckpt)  # verified, then torch.load(weights_only=True)
     assert state["epochs_done"] == 3 and len(state["history"]["valid"]) == 3
     model, rec = _hma_run(GraphLoader(gs[:40], y[:40], 8, shuffle=True, seed=0), ckpt)
     assert not ckpt.exists()  # deleted once the run is complete
@@ -251,5 +252,27 @@ def test_checkpoint_of_another_run_is_refused(tmp_path):
             GraphLoader(gs[:40], y[:40], 8, shuffle=True, seed=0), valid, test, metric="accuracy",
             epochs=5, lr=1e-3, progress=False, checkpoint=ckpt)
     ckpt.write_bytes(b"not a checkpoint")
-    with pytest.raises(ValueError, match="cannot read the checkpoint"):
+    with pytest.raises(ValueError, match="corrupt or not a checkpoint"):
         _hma_run(GraphLoader(gs[:40], y[:40], 8, shuffle=True, seed=0), ckpt)
+
+
+def test_non_finite_loss_stops_before_the_step_and_names_the_input():
+    import math as _math
+
+    import dgl as _dgl
+
+    from hma_graph.data.loader import GraphLoader
+    from hma_graph.models import GNNClassifier
+    from hma_graph.train import fit
+
+    torch.manual_seed(0)
+    graphs = [_dgl.graph(([0, 1], [1, 2]), num_nodes=3) for _ in range(8)]
+    for i, g in enumerate(graphs):
+        g.ndata["feat"] = torch.randn(3, 4)
+    graphs[5].ndata["feat"][1, 2] = float("nan")
+    labels = torch.tensor([0, 1] * 4)
+    model = GNNClassifier(4, 2, hidden=8, num_layers=2)
+    loader = GraphLoader(graphs, labels, 4)
+    with pytest.raises(FloatingPointError, match=r"batch 1 .*input 1 \(\(12, 4\)\) has 1 non-finite"):
+        fit(model, loader, loader, loader, metric="accuracy", epochs=2, progress=False)
+    assert all(_math.isfinite(float(p.abs().sum())) for p in model.parameters())

@@ -25,6 +25,7 @@ import json
 import os
 import re
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -153,6 +154,17 @@ class RecordStore:
                "finished": result.get("finished") or time.strftime("%Y-%m-%dT%H:%M:%S")}
         write_json_atomic(self.path(spec, config), rec)
         return rec
+
+    def check_writable(self) -> None:
+        """Create the folder and a probe file in it; an ``OSError`` naming the folder if impossible
+        (a sweep checks this before its first run, not after hours of training)."""
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".probe.", suffix=".part"):
+                pass
+        except OSError as e:
+            raise OSError(e.errno, f"cannot write records to {self.folder} ({e.strerror or e}); "
+                                   "choose a writable folder (--out)") from e
 
     def set_aside(self, path: Path) -> Path:
         """Rename an unusable record to ``<path>.corrupt`` (kept, no longer read); return it."""

@@ -95,6 +95,7 @@ def run_sweep(jobs: Sequence[Job], store: RecordStore, *, serial: bool = False, 
               on_record: Optional[Callable[[dict], None]] = None, redo_corrupt: bool = False,
               progress: bool = True, run_fn: Optional[Callable] = None, desc: str = "sweep") -> SweepResult:
     """Run every job without a finished record (module docstring); returns what happened."""
+    store.check_writable()
     store.clean()
     todo, existing = _pending(jobs, store, redo_corrupt)
     result = SweepResult(existing=existing)

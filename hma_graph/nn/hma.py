@@ -119,6 +119,12 @@ class HMA(nn.Module):
             raise ValueError(f"num_classes must be >= 1 (1 = single-logit binary), got {num_classes}")
         if head_input not in ("label", "token"):
             raise ValueError(f"head_input must be 'label' or 'token', got {head_input!r}")
+        for name, value in (("num_heads", num_heads), ("memory_size", memory_size),
+                            ("slots_per_class", slots_per_class)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), got {dropout}")
         if memory_labels not in ("embed", "stored"):
             raise ValueError(f"memory_labels must be 'embed' or 'stored', got {memory_labels!r}")
         if label_dim is None:
@@ -252,6 +258,7 @@ class HMA(nn.Module):
         logits = self.head(z[:, self.feat_dim:] if self.head_input == "label" else z)
 
         if writes:  # after the read: a batch never sees its own labels
+            labelled = labelled & torch.isfinite(keys).all(dim=1)  # non-finite rows never enter memory
             tokens = self.label_embed(y[labelled]).detach() if self.memory_labels == "stored" else None
             self.queue.write(keys[labelled], y[labelled], tokens)
         return logits

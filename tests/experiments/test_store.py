@@ -155,3 +155,12 @@ def test_two_workers_on_one_folder_run_each_spec_once(tmp_path):
     assert seeds == list(range(8))                                # every spec exactly once
     assert sum(int(o[0]) for o in outs) == 8
     assert len(list((tmp_path / "out").glob("*.json"))) == 8
+
+
+def test_an_unwritable_folder_fails_before_any_run(tmp_path):
+    (tmp_path / "file").write_text("x")
+    calls = []
+    with pytest.raises(OSError, match="cannot write records to .*file/out.*--out"):
+        run_sweep([job()], RecordStore(tmp_path / "file" / "out"), serial=True, progress=False,
+                  run_fn=lambda *a: calls.append(a) or {})
+    assert calls == []

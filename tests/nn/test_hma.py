@@ -272,3 +272,20 @@ def test_stored_memory_labels_go_stale_and_carry_no_gradient():
         assert (class_rows.abs().sum() > 0) == (name == "embed"), name
     with pytest.raises(ValueError, match="memory_labels"):
         HMA(6, 3, memory_labels="cached")
+
+
+def test_non_finite_features_never_enter_memory():
+    layer = HMA(6, 3, "hma", label_dim=6, memory_size=8).train()
+    h = torch.randn(4, 6)
+    h[1, 2] = float("nan")
+    keys = h.clone()
+    keys[3, 0] = float("inf")
+    layer(h, labels=torch.tensor([0, 1, 2, 1]), keys=keys)
+    assert len(layer.queue) == 2 and torch.isfinite(layer.queue.feats).all()
+    assert layer.queue.labels[:2].tolist() == [0, 2]
+
+
+@pytest.mark.parametrize("bad", [{"num_heads": 0}, {"slots_per_class": -1}, {"memory_size": 0}, {"dropout": 1.0}])
+def test_bad_sizes_are_named(bad):
+    with pytest.raises(ValueError, match=next(iter(bad))):
+        HMA(8, 3, **bad)
