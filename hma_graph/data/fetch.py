@@ -82,21 +82,25 @@ def sha256sum(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def _verify(path: Path, src: Source) -> None:
+def _verify(path: Path, src: Source, origin: Optional[str] = None) -> None:
+    """ChecksumError unless ``path`` has the registered SHA-256; ``origin`` names where the bytes
+    came from (the mirror file or the URL) when ``path`` is only a temporary copy."""
     got = sha256sum(path)
     if got != src.sha256:
-        raise ChecksumError(
-            f"{path}: SHA-256 {got} does not match the registered {src.sha256} for {src.key} "
-            "(corrupt or truncated file?). Delete it and fetch again."
-        )
+        what = origin or str(path)
+        fix = (f"Replace {origin} with a good copy, or unset HMA_GRAPH_MIRROR to download it."
+               if origin and not origin.startswith("http") else
+               "Fetch it again (the download was not kept)." if origin else "Delete it and fetch again.")
+        raise ChecksumError(f"{what}: SHA-256 {got} does not match the registered {src.sha256} for {src.key} "
+                            f"(corrupt or truncated file?). {fix}")
 
 
-def _atomic_copy(copy_fn, dest: Path, src: Source) -> None:
+def _atomic_copy(copy_fn, dest: Path, src: Source, origin: str) -> None:
     """``copy_fn(tmp)`` writes a temporary file beside ``dest``; it replaces ``dest`` only once its
-    checksum matches (otherwise ChecksumError, and the temporary file is removed)."""
+    checksum matches (otherwise ChecksumError naming ``origin``, and the temporary file is removed)."""
     with atomic_path(dest) as tmp:
         copy_fn(tmp)
-        _verify(tmp, src)
+        _verify(tmp, src, origin)
 
 
 def fetch(key: str, dest_dir: Optional[Path] = None, *, verify: bool = True) -> Path:
@@ -117,7 +121,7 @@ def fetch(key: str, dest_dir: Optional[Path] = None, *, verify: bool = True) -> 
         return dest
     mirror = mirror_root()
     if mirror is not None and (mirror / key).exists():
-        _atomic_copy(lambda tmp: shutil.copyfile(mirror / key, tmp), dest, src)
+        _atomic_copy(lambda tmp: shutil.copyfile(mirror / key, tmp), dest, src, str(mirror / key))
         return dest
 
     def download(tmp: Path) -> None:
@@ -128,5 +132,5 @@ def fetch(key: str, dest_dir: Optional[Path] = None, *, verify: bool = True) -> 
             where = f" (HMA_GRAPH_MIRROR={mirror} has no {key})" if mirror else " (HMA_GRAPH_MIRROR is not set)"
             raise RuntimeError(f"could not download {src.url}{where}: {e}") from e
 
-    _atomic_copy(download, dest, src)
+    _atomic_copy(download, dest, src, src.url)
     return dest

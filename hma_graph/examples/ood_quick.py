@@ -96,17 +96,22 @@ def format_rows(rows: List[dict]) -> str:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
-    ap.add_argument("--epochs", type=int, default=60)
-    ap.add_argument("--bias", type=float, default=0.9)
-    ap.add_argument("--n-train", type=int, default=800)
-    ap.add_argument("--n-eval", type=int, default=400, help="validation and test graphs each")
-    ap.add_argument("--test-base", choices=("small", "large"), default="small")
-    ap.add_argument("--hidden", type=int, default=32)
-    ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--no-progress", action="store_true")
+    from hma_graph.experiments.cli import plain
+
+    ap = argparse.ArgumentParser(prog="python -m hma_graph", description=plain(__doc__),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default: 0 1 2)")
+    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS, metavar="METHOD",
+                    help=f"any of {' '.join(METHODS)} (default: all)")
+    ap.add_argument("--epochs", type=int, default=60, help="training epochs, no early stopping (default 60)")
+    ap.add_argument("--bias", type=float, default=0.9, help="Spurious-Motif bias b (default 0.9)")
+    ap.add_argument("--n-train", type=int, default=800, help="training graphs (default 800)")
+    ap.add_argument("--n-eval", type=int, default=400, help="validation and test graphs each (default 400)")
+    ap.add_argument("--test-base", choices=("small", "large"), default="small",
+                    help="test base graphs: small (bias shift only, default) or large (also a size shift)")
+    ap.add_argument("--hidden", type=int, default=32, help="GIN width (default 32)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    ap.add_argument("--no-progress", action="store_true", help="no progress bars")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     methods = [m for m in METHODS if m in args.methods]

@@ -36,13 +36,16 @@ def run_seed(seed: int, args) -> dict:
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    ap.add_argument("--epochs", type=int, default=20)
-    ap.add_argument("--bias", type=float, default=0.7)
-    ap.add_argument("--n-train", type=int, default=600)
-    ap.add_argument("--n-eval", type=int, default=300)
-    ap.add_argument("--threads", type=int, default=1)
+    from hma_graph.experiments.cli import plain
+
+    ap = argparse.ArgumentParser(prog="python -m hma_graph.examples.quickstart", description=plain(__doc__),
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default: 0 1 2)")
+    ap.add_argument("--epochs", type=int, default=20, help="training epochs (default 20)")
+    ap.add_argument("--bias", type=float, default=0.7, help="Spurious-Motif bias b (default 0.7)")
+    ap.add_argument("--n-train", type=int, default=600, help="training graphs (default 600)")
+    ap.add_argument("--n-eval", type=int, default=300, help="validation and test graphs each (default 300)")
+    ap.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     t0 = time.perf_counter()

@@ -13,6 +13,7 @@ every finished run and at the end.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 from typing import Callable, List, Mapping, Optional, Sequence, Tuple
@@ -23,7 +24,13 @@ from .report import problems_note
 from .store import RecordStore
 from .sweep import run_sweep
 
-__all__ = ["add_sweep_args", "table_records", "write_table", "run_benchmark"]
+__all__ = ["add_sweep_args", "table_records", "write_table", "run_benchmark", "plain"]
+
+
+def plain(doc: str) -> str:
+    """A docstring as a --help text: reST roles and literals become plain words."""
+    doc = re.sub(r":[a-z]+:`~?([^`]+)`", r"\1", doc or "")
+    return doc.replace("``", "")
 
 
 def add_sweep_args(ap: argparse.ArgumentParser, default_threads: int = 1) -> None:
