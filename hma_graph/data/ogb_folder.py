@@ -33,6 +33,7 @@ import os
 import shutil
 import time
 import uuid
+import warnings
 import zipfile
 from pathlib import Path
 from typing import Dict, List, Optional, Sequence, Union
@@ -285,9 +286,30 @@ def open_ogb_folder(name: str, folder: Union[str, Path]):
 
     ``name`` (e.g. "ogbg-molhiv") selects ogb's meta information (tasks, metric, split name).
     """
-    from ogb.graphproppred import DglGraphPropPredDataset
-
     folder = Path(folder)
     if not (folder / "RELEASE_v1.txt").exists():
         raise FileNotFoundError(f"{folder} has no RELEASE_v1.txt; not an OGB data set folder")
-    return DglGraphPropPredDataset(name, meta_dict=ogb_meta_dict(name, folder))
+    try:
+        return _ogb_dataset(name, folder)
+    except Exception as e:  # noqa: BLE001  (DGL raises its own C++ error type for a broken cache)
+        processed = folder / "processed"
+        if not processed.exists():
+            raise
+        # processed/ is ogb's cache of raw/; a process killed while ogb rewrote it leaves a file DGL
+        # cannot read ("Invalid DGL files"). Rebuild it from raw/ once, and say so.
+        warnings.warn(f"{processed} could not be read ({type(e).__name__}: {str(e).splitlines()[0][:200]}); "
+                      "rebuilding it from the raw files", RuntimeWarning, stacklevel=2)
+        shutil.rmtree(processed)
+        try:
+            return _ogb_dataset(name, folder)
+        except Exception as e2:  # noqa: BLE001
+            raise RuntimeError(f"{folder}: ogb cannot load this data set even after rebuilding {processed} "
+                               f"({type(e2).__name__}: {e2}); delete {folder} to build it afresh") from e2
+
+
+def _ogb_dataset(name: str, folder: Path):
+    from ogb.graphproppred import DglGraphPropPredDataset
+
+    with warnings.catch_warnings():  # ogb wraps a read-only numpy array; harmless, and not ours to fix
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        return DglGraphPropPredDataset(name, meta_dict=ogb_meta_dict(name, folder))

@@ -167,3 +167,16 @@ def test_hiv_builds_from_moleculenet_csv(mirror):
     assert int(source["HIV_active"].sum()) == 1443
     kept = sorted(set(range(41127)) - {d["row"] for d in info["dropped"]})
     assert ds.labels[:, 0].tolist() == source["HIV_active"].iloc[kept].tolist()
+
+
+def test_truncated_processed_cache_is_rebuilt_not_fatal(tiny_source):
+    """A kill while ogb rewrote processed/ leaves a file DGL cannot read; the next load rebuilds it."""
+    ds, split = mol.load_molecule_dataset("ogbg-molbbbp")
+    processed = [p for p in (tiny_source[0].parents[1] / "ogb").rglob("processed/*") if p.is_file()]
+    assert processed
+    for p in processed:
+        p.write_bytes(p.read_bytes()[:50])
+    with pytest.warns(RuntimeWarning, match="processed could not be read.*rebuilding it"):
+        again, split2 = mol.load_molecule_dataset("ogbg-molbbbp")
+    assert len(again) == len(ds) and as_lists(split2) == as_lists(split)
+    assert torch.equal(again[0][0].ndata["feat"], ds[0][0].ndata["feat"])
