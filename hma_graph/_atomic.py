@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator, List
 
 __all__ = ["atomic_path", "write_bytes_atomic", "write_text_atomic", "write_json_atomic",
-           "torch_save_atomic", "remove_orphans", "TEMP_GLOB"]
+           "torch_save_atomic", "remove_orphans", "check_writable", "TEMP_GLOB"]
 
 TEMP_GLOB = ".*.part"
 
@@ -94,3 +94,15 @@ def remove_orphans(folder, older_than_s: float = 3600.0) -> List[Path]:
         except FileNotFoundError:
             continue
     return removed
+
+
+def check_writable(folder, hint: str) -> None:
+    """Create ``folder`` and a probe file in it; an ``OSError`` naming the folder and ``hint`` (how
+    to choose another one) if that is impossible. Called before long work, not after it."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".probe.", suffix=".part"):
+            pass
+    except OSError as e:
+        raise OSError(e.errno, f"cannot write to {folder} ({e.strerror or e}); {hint}") from e

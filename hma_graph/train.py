@@ -94,6 +94,7 @@ def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default
     counts: Dict[str, int] = {}
     for step, (g, y) in enumerate(loader):
         args = inputs(g)
+        _check_inputs(args, step, loader)  # before the forward: batch-norm statistics stay clean too
         if objective is not None:
             value, batch_logs = objective.loss(*args, y)
             for k, v in batch_logs.items():
@@ -115,6 +116,44 @@ def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default
     if logs is not None:
         logs.update({k: sums[k] / counts[k] for k in sums})
     return total / max(n, 1)
+
+
+def _score(metric: str, model, loader, inputs, objective, where: str) -> float:
+    logits, y = predict(model, loader, inputs, objective)
+    if not bool(torch.isfinite(logits).all()):
+        raise FloatingPointError(f"{where}: {int((~torch.isfinite(logits)).any(-1).sum())} of {len(logits)} "
+                                 "predictions are NaN/inf (non-finite inputs in this split, or a diverged model)")
+    return compute_metric(metric, logits, y)
+
+
+def _check_inputs(args, step: int, loader) -> None:
+    """FloatingPointError naming the batch and its graphs when a floating input is not finite."""
+    for i, a in enumerate(args):
+        if not (torch.is_tensor(a) and a.is_floating_point()) or bool(torch.isfinite(a).all()):
+            continue
+        rows = (~torch.isfinite(a.reshape(a.shape[0], -1))).any(1).nonzero().flatten()
+        graphs = _graphs_of_rows(args[0], a.shape[0], rows)
+        where = "" if graphs is None else f" in graph(s) {graphs.tolist()[:10]} of the batch"
+        ids = getattr(loader, "last_indices", None)
+        if graphs is not None and ids is not None:
+            where += f" (data set indices {ids[graphs].tolist()[:10]})"
+        raise FloatingPointError(f"batch {step}: input {i} {tuple(a.shape)} has {len(rows)} row(s) with NaN/inf"
+                                 f"{where}; the step is refused before any state changes. Clean the data "
+                                 "(non-finite features never train a model or enter HMA's memory).")
+
+
+def _graphs_of_rows(g, n: int, rows: torch.Tensor):
+    """Positions in the batch of the graphs that own ``rows`` of a node-, edge- or graph-level input."""
+    counts = None
+    if hasattr(g, "batch_num_nodes") and n == g.num_nodes():
+        counts = g.batch_num_nodes()
+    elif hasattr(g, "batch_num_edges") and n == g.num_edges():
+        counts = g.batch_num_edges()
+    elif hasattr(g, "batch_size") and n == g.batch_size:
+        return rows.unique()
+    if counts is None:
+        return None
+    return torch.searchsorted(torch.cumsum(counts, 0), rows, right=True).unique()
 
 
 def _non_finite_message(v: float, step: int, args, y) -> str:
@@ -212,8 +251,11 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     for epoch in bar:
         t0 = time.perf_counter()
         logs: Dict[str, float] = {}
-        history["train_loss"].append(train_epoch(model, train_loader, opt, loss, inputs, objective, logs,
-                                                      clip_grad_norm))
+        try:
+            train_loss = train_epoch(model, train_loader, opt, loss, inputs, objective, logs, clip_grad_norm)
+        except FloatingPointError as e:
+            raise FloatingPointError(f"epoch {epoch}, {e}") from None
+        history["train_loss"].append(train_loss)
         history["epoch_s"].append(time.perf_counter() - t0)
         for k, v in logs.items():  # a key first logged late gets None for the earlier epochs
             history["train_logs"].setdefault(k, [None] * epoch).append(v)
@@ -222,8 +264,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
                 vals.append(None)
         t0 = time.perf_counter()
         for split, loader in (("valid", valid_loader), ("test", test_loader)):
-            history[split].append(None if loader is None else
-                                  compute_metric(metric, *predict(model, loader, inputs, objective)))
+            history[split].append(None if loader is None else _score(metric, model, loader, inputs, objective,
+                                                                      f"epoch {epoch}, {split}"))
         history["eval_s"].append(time.perf_counter() - t0)
         improved = best_valid is None or history["valid"][-1] > best_valid
         if improved:

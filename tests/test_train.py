@@ -256,9 +256,7 @@ def test_checkpoint_of_another_run_is_refused(tmp_path):
         _hma_run(GraphLoader(gs[:40], y[:40], 8, shuffle=True, seed=0), ckpt)
 
 
-def test_non_finite_loss_stops_before_the_step_and_names_the_input():
-    import math as _math
-
+def test_non_finite_inputs_stop_before_the_step_and_name_the_graph():
     import dgl as _dgl
 
     from hma_graph.data.loader import GraphLoader
@@ -273,6 +271,30 @@ def test_non_finite_loss_stops_before_the_step_and_names_the_input():
     labels = torch.tensor([0, 1] * 4)
     model = GNNClassifier(4, 2, hidden=8, num_layers=2)
     loader = GraphLoader(graphs, labels, 4)
-    with pytest.raises(FloatingPointError, match=r"batch 1 .*input 1 \(\(12, 4\)\) has 1 non-finite"):
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(FloatingPointError, match=r"epoch 0, batch 1: input 1 \(12, 4\) has 1 row\(s\) with "
+                                                 r"NaN/inf in graph\(s\) \[1\] of the batch \(data set indices \[5\]\)"):
         fit(model, loader, loader, loader, metric="accuracy", epochs=2, progress=False)
-    assert all(_math.isfinite(float(p.abs().sum())) for p in model.parameters())
+    after = model.state_dict()
+    assert all(torch.isfinite(v).all() for v in after.values() if v.is_floating_point())
+    # batch 0 trained; batch 1 was refused before its forward: batch-norm statistics saw no NaN
+    assert not torch.equal(after["norms.0.running_mean"], before["norms.0.running_mean"])
+    # a loss that is not finite although the inputs are (a diverged model) is stopped too
+    from hma_graph.train import _non_finite_message
+    assert "the model diverged" in _non_finite_message(float("nan"), 3, (torch.ones(2),), torch.zeros(2))
+
+
+def test_non_finite_predictions_stop_the_run_naming_the_split():
+    torch.manual_seed(0)
+    graphs = [dgl.graph(([0, 1], [1, 2]), num_nodes=3) for _ in range(8)]
+    for g in graphs:
+        g.ndata["feat"] = torch.randn(3, 4)
+    bad = [dgl.graph(([0, 1], [1, 2]), num_nodes=3) for _ in range(4)]
+    for g in bad:
+        g.ndata["feat"] = torch.randn(3, 4)
+    bad[2].ndata["feat"][0, 0] = float("inf")
+    y = torch.tensor([0, 1] * 4)
+    model = GNNClassifier(4, 2, hidden=8, num_layers=2)
+    with pytest.raises(FloatingPointError, match="epoch 0, valid: 1 of 4 predictions are NaN/inf"):
+        fit(model, GraphLoader(graphs, y, 4), GraphLoader(bad, y[:4], 4), GraphLoader(graphs, y, 4),
+            metric="accuracy", epochs=1, progress=False)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Optional
 
-from .._atomic import atomic_path
+from .._atomic import atomic_path, check_writable
 
 __all__ = ["Source", "SOURCES", "data_root", "mirror_root", "fetch", "sha256sum", "ChecksumError"]
 
@@ -60,7 +60,11 @@ def data_root() -> Path:
     else:
         checkout = _HERE.parents[1]
         root = checkout / "datasets" if (checkout / "setup.py").exists() else Path.home() / ".cache" / "hma_graph"
-    root.mkdir(parents=True, exist_ok=True)
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise OSError(e.errno, f"cannot create the data root {root} ({e.strerror or e}); set HMA_GRAPH_DATA "
+                               "to a writable data root") from e
     return root
 
 
@@ -119,6 +123,7 @@ def fetch(key: str, dest_dir: Optional[Path] = None, *, verify: bool = True) -> 
         if verify:
             _verify(dest, src)
         return dest
+    check_writable(dest_dir, "set HMA_GRAPH_DATA to a writable data root")
     mirror = mirror_root()
     if mirror is not None and (mirror / key).exists():
         _atomic_copy(lambda tmp: shutil.copyfile(mirror / key, tmp), dest, src, str(mirror / key))

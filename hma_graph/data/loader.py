@@ -52,4 +52,5 @@ class GraphLoader:
             idx = idx[torch.randperm(len(idx), generator=self.generator)]
         for b in range(len(self)):
             sel = idx[b * self.batch_size:(b + 1) * self.batch_size]
+            self.last_indices = sel  # data set indices of the batch being yielded (for error messages)
             yield dgl.batch([self.graphs[i] for i in sel.tolist()]), self.labels[sel]

@@ -25,7 +25,6 @@ import json
 import os
 import re
 import socket
-import tempfile
 import threading
 import time
 import uuid
@@ -33,7 +32,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Mapping, Optional, Tuple
 
-from .._atomic import remove_orphans, write_json_atomic
+from .._atomic import check_writable, remove_orphans, write_json_atomic
 from .registry import config_hash
 
 __all__ = ["RecordStore", "CorruptRecordError", "run_name", "Claim"]
@@ -156,15 +155,9 @@ class RecordStore:
         return rec
 
     def check_writable(self) -> None:
-        """Create the folder and a probe file in it; an ``OSError`` naming the folder if impossible
-        (a sweep checks this before its first run, not after hours of training)."""
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile(dir=self.folder, prefix=".probe.", suffix=".part"):
-                pass
-        except OSError as e:
-            raise OSError(e.errno, f"cannot write records to {self.folder} ({e.strerror or e}); "
-                                   "choose a writable folder (--out)") from e
+        """An ``OSError`` naming the folder if records cannot be written there (checked by a sweep
+        before its first run, not after hours of training)."""
+        check_writable(self.folder, "choose a writable results folder (--out)")
 
     def set_aside(self, path: Path) -> Path:
         """Rename an unusable record to ``<path>.corrupt`` (kept, no longer read); return it."""

@@ -34,3 +34,10 @@ def test_corrupt_mirror_copy_is_refused_and_removed(registered, tmp_path):
                                             rf"Replace {mirror_file} with a good copy"):
         fetch_mod.fetch("test/a.txt")
     assert list((tmp_path / "data" / "test").iterdir()) == []  # neither target nor temporary file
+
+
+def test_an_unwritable_data_root_names_the_variable(registered, tmp_path, monkeypatch):
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("HMA_GRAPH_DATA", str(tmp_path / "file" / "data"))
+    with pytest.raises(OSError, match="cannot (write to|create the data root) .*file/data.*HMA_GRAPH_DATA"):
+        fetch_mod.fetch("test/a.txt")

@@ -160,7 +160,7 @@ def test_two_workers_on_one_folder_run_each_spec_once(tmp_path):
 def test_an_unwritable_folder_fails_before_any_run(tmp_path):
     (tmp_path / "file").write_text("x")
     calls = []
-    with pytest.raises(OSError, match="cannot write records to .*file/out.*--out"):
+    with pytest.raises(OSError, match="cannot write to .*file/out.*--out"):
         run_sweep([job()], RecordStore(tmp_path / "file" / "out"), serial=True, progress=False,
                   run_fn=lambda *a: calls.append(a) or {})
     assert calls == []
