@@ -54,8 +54,10 @@ class GNNClassifier(nn.Module):
             raise ValueError(f"conv must be 'gin' or 'gcn', got {conv!r}")
         if readout not in _READOUTS:
             raise ValueError(f"readout must be one of {sorted(_READOUTS)}, got {readout!r}")
-        if num_layers < 1:
-            raise ValueError(f"num_layers must be >= 1, got {num_layers}")
+        for name, value in (("in_dim", in_dim), ("num_classes", num_classes), ("hidden", hidden),
+                            ("num_layers", num_layers)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
         self.in_dim, self.num_layers = in_dim, num_layers
         self.input = nn.Linear(in_dim, hidden)
         self.convs = nn.ModuleList()
