@@ -50,6 +50,7 @@ import torch
 from tqdm import tqdm
 
 from . import checkpoint as ckpt
+from .guards import check_inputs, non_finite_message
 from .losses import LOSSES, loss as classification_loss
 from .metrics import METRICS, compute_metric, select_epoch
 
@@ -94,7 +95,7 @@ def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default
     counts: Dict[str, int] = {}
     for step, (g, y) in enumerate(loader):
         args = inputs(g)
-        _check_inputs(args, step, loader)  # before the forward: batch-norm statistics stay clean too
+        check_inputs(args, step, loader)  # before the forward: batch-norm statistics stay clean too
         if objective is not None:
             value, batch_logs = objective.loss(*args, y)
             for k, v in batch_logs.items():
@@ -105,7 +106,7 @@ def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default
             value = classification_loss(logits, y, loss)
         v = float(value.detach())
         if not math.isfinite(v):  # before the step: the parameters stay as they were
-            raise FloatingPointError(_non_finite_message(v, step, args, y))
+            raise FloatingPointError(non_finite_message(v, step, args, y))
         opt.zero_grad(set_to_none=True)
         value.backward()
         if clip_grad_norm is not None:
@@ -116,55 +117,6 @@ def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default
     if logs is not None:
         logs.update({k: sums[k] / counts[k] for k in sums})
     return total / max(n, 1)
-
-
-def _score(metric: str, model, loader, inputs, objective, where: str) -> float:
-    logits, y = predict(model, loader, inputs, objective)
-    if not bool(torch.isfinite(logits).all()):
-        raise FloatingPointError(f"{where}: {int((~torch.isfinite(logits)).any(-1).sum())} of {len(logits)} "
-                                 "predictions are NaN/inf (non-finite inputs in this split, or a diverged model)")
-    return compute_metric(metric, logits, y)
-
-
-def _check_inputs(args, step: int, loader) -> None:
-    """FloatingPointError naming the batch and its graphs when a floating input is not finite."""
-    for i, a in enumerate(args):
-        if not (torch.is_tensor(a) and a.is_floating_point()) or bool(torch.isfinite(a).all()):
-            continue
-        rows = (~torch.isfinite(a.reshape(a.shape[0], -1))).any(1).nonzero().flatten()
-        graphs = _graphs_of_rows(args[0], a.shape[0], rows)
-        where = "" if graphs is None else f" in graph(s) {graphs.tolist()[:10]} of the batch"
-        ids = getattr(loader, "last_indices", None)
-        if graphs is not None and ids is not None:
-            where += f" (data set indices {ids[graphs].tolist()[:10]})"
-        raise FloatingPointError(f"batch {step}: input {i} {tuple(a.shape)} has {len(rows)} row(s) with NaN/inf"
-                                 f"{where}; the step is refused before any state changes. Clean the data "
-                                 "(non-finite features never train a model or enter HMA's memory).")
-
-
-def _graphs_of_rows(g, n: int, rows: torch.Tensor):
-    """Positions in the batch of the graphs that own ``rows`` of a node-, edge- or graph-level input."""
-    counts = None
-    if hasattr(g, "batch_num_nodes") and n == g.num_nodes():
-        counts = g.batch_num_nodes()
-    elif hasattr(g, "batch_num_edges") and n == g.num_edges():
-        counts = g.batch_num_edges()
-    elif hasattr(g, "batch_size") and n == g.batch_size:
-        return rows.unique()
-    if counts is None:
-        return None
-    return torch.searchsorted(torch.cumsum(counts, 0), rows, right=True).unique()
-
-
-def _non_finite_message(v: float, step: int, args, y) -> str:
-    """Why a training loss is not finite, naming the inputs of the batch that are not."""
-    bad = [f"input {i} ({tuple(a.shape)}) has {int((~torch.isfinite(a)).sum())} non-finite values"
-           for i, a in enumerate(args) if torch.is_tensor(a) and a.is_floating_point() and not torch.isfinite(a).all()]
-    if torch.is_tensor(y) and y.is_floating_point() and torch.isinf(y).any():
-        bad.append("labels contain inf")
-    why = "; ".join(bad) or "the inputs are finite: the model diverged (try a lower lr or clip_grad_norm)"
-    return (f"training loss is {v} at batch {step} of the epoch; the run is stopped before the optimiser "
-            f"step, so no NaN reaches the weights: {why}")
 
 
 @torch.no_grad()
@@ -308,6 +260,14 @@ def _describe(opt) -> list:
     """The optimiser's class and per-group hyperparameters (what a resumed run must match)."""
     return [type(opt).__name__] + [{k: v for k, v in g.items() if k != "params" and isinstance(v, (int, float, str, bool))}
                                    for g in opt.param_groups]
+
+
+def _score(metric: str, model, loader, inputs, objective, where: str) -> float:
+    logits, y = predict(model, loader, inputs, objective)
+    if not bool(torch.isfinite(logits).all()):
+        raise FloatingPointError(f"{where}: {int((~torch.isfinite(logits)).any(-1).sum())} of {len(logits)} "
+                                 "predictions are NaN/inf (non-finite inputs in this split, or a diverged model)")
+    return compute_metric(metric, logits, y)
 
 
 def _signature(model, **args) -> dict:

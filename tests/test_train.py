@@ -280,8 +280,8 @@ def test_non_finite_inputs_stop_before_the_step_and_name_the_graph():
     # batch 0 trained; batch 1 was refused before its forward: batch-norm statistics saw no NaN
     assert not torch.equal(after["norms.0.running_mean"], before["norms.0.running_mean"])
     # a loss that is not finite although the inputs are (a diverged model) is stopped too
-    from hma_graph.train import _non_finite_message
-    assert "the model diverged" in _non_finite_message(float("nan"), 3, (torch.ones(2),), torch.zeros(2))
+    from hma_graph.guards import non_finite_message
+    assert "the model diverged" in non_finite_message(float("nan"), 3, (torch.ones(2),), torch.zeros(2))
 
 
 def test_non_finite_predictions_stop_the_run_naming_the_split():
