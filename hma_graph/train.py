@@ -22,7 +22,8 @@ the start, so a run may stop right at the end of the warm-up. ``count_warmup=Fal
 epochs with index >= ``warmup`` (0-based), as CIGA's code (``cnt += epoch >= pretrain``, reset on
 improvement): such a run lasts at least ``warmup + patience`` epochs.
 
-The record holds every epoch's metrics, the selected epoch (best validation, earliest on ties),
+The model leaves ``fit`` with the weights (and buffers) of the selected epoch. The record holds
+every epoch's metrics, the selected epoch (best validation, earliest on ties),
 the test value there and the wall time (``wall_s`` for the run; per epoch ``history["epoch_s"]``
 training and ``history["eval_s"]`` evaluation seconds).
 
@@ -248,8 +249,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
               "wall_s": time.perf_counter() - start}
     if resumed_at:
         record["resumed_at"] = resumed_at
+    model.load_state_dict(best_state)  # the model leaves fit at the selected epoch's weights
     if extra_eval:
-        model.load_state_dict(best_state)
         record["extra"] = {name: fn(model) for name, fn in extra_eval.items()}
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()

@@ -105,12 +105,14 @@ def _other_mode_eval(config, loaders, inputs, objective) -> Dict[str, Callable]:
 def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool = False, desc: str = "train",
              optimizer: Optional[Callable] = None, extra_eval: Optional[Mapping[str, Callable]] = None,
              checkpoint=None, data=None, on_epoch: Optional[Callable] = None,
-             evaluate_test: bool = True) -> dict:
+             evaluate_test: bool = True, return_model: bool = False):
     """Train the run ``config`` (a resolved config) and return its record (module docstring).
 
     ``data``: ``(graphs, labels, split, num_classes)`` to use instead of :func:`load_data`.
     ``on_epoch``: ``fn(epoch, history)`` after every epoch (``fit(on_epoch=)``).
     ``evaluate_test=False``: the test set is never evaluated (a search reads validation only).
+    ``return_model=True``: return ``(record, model, loaders)``, the model at its last epoch's weights
+    (for figures and inspection).
     """
     from ..train import fit
 
@@ -141,4 +143,4 @@ def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool =
                params=sum(p.numel() for p in model.parameters() if p.requires_grad),
                epoch_s_mean=statistics.fmean(h["epoch_s"]), eval_s_mean=statistics.fmean(h["eval_s"]),
                machine=machine())
-    return rec
+    return (rec, model, loaders) if return_model else rec
