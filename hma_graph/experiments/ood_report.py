@@ -109,7 +109,8 @@ def caption(suite: str, records: Sequence[Mapping]) -> str:
              f"Training: up to {values(lambda r: tr(r)['epochs'])} epochs, {values(early)} (CIGA's rule), batch "
              f"{values(lambda r: tr(r)['batch_size'])}, Adam lr {values(lambda r: tr(r)['lr'])}. Backbones: "
              f"{values(bb)}.",
-             f"Penalties (2 random environments per batch): {values(pen)}. CIGA: {values(ciga)}. HMA (trained with "
+             f"Penalties (2 random environments per batch; IRM's penalty is summed over them, so lambda = 1 "
+             f"here is DomainBed's 2): {values(pen)}. CIGA: {values(ciga)}. HMA (trained with "
              f"ERM; main row isolated inference, last row the paper's batch inference): {values(hma)}.",
              "Time columns: median over (dataset, seed) pairs of the method's training wall time (incl. per-epoch "
              "evaluation) divided by ERM's, per run and per epoch."]

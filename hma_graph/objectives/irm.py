@@ -10,6 +10,10 @@ loss l of the base objective (cross-entropy, or BCE for one logit),
     penalty = lambda * sum_e g_e^2                                   (form="squared", default)
             = lambda * sum_e g_e^(a) * g_e^(b)                       (form="split_half")
 
+Sum, not mean, over environments: the penalty is summed over the environments as IRMv1 writes it,
+where DomainBed averages them, so with our 2 environments per batch our lambda equals twice
+DomainBed's (lambda = 1 here is DomainBed's 2). The OOD tables state this in their caption.
+
 For cross-entropy g_e has the closed form mean_{i in e} (softmax(z_i) - onehot(y_i)) . z_i
 (the tests use it as the independent reference).
 
@@ -18,7 +22,8 @@ Which form, and why. The default is the squared-gradient form: it is the quantit
 every environment's batch risk. Its minibatch estimate is biased upwards by Var(per-sample
 gradient) / n_e, a small bias that only adds a gradient-noise term. The ``split_half`` form
 (DomainBed's estimator) splits each environment's samples into two halves a, b (in batch order;
-membership is already random) and multiplies their gradients: unbiased for (E g_e)^2, but with
+membership is already random; an odd environment's extra sample joins b, so no sample is dropped,
+where DomainBed's slicing drops it) and multiplies their gradients: unbiased for (E g_e)^2, but with
 ~8 graphs per half it is high-variance and unbounded below, so a large lambda can reward making
 the halves disagree. Environments with fewer than 2 samples are skipped in that form. The
 reference CIGA code multiplies the gradients of the two *different* environments, which is neither
@@ -57,7 +62,7 @@ def irm_penalty(logits: torch.Tensor, y: torch.Tensor, envs: torch.Tensor,
             if idx.numel() < 2:
                 continue
             half = idx.numel() // 2
-            a, b = idx[:half], idx[half:2 * half]
+            a, b = idx[:half], idx[half:]  # an odd-sized environment's extra sample goes to b
             total = total + _scale_grad(logits[a], y[a]) * _scale_grad(logits[b], y[b])
     return total
 

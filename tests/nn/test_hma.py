@@ -289,3 +289,26 @@ def test_non_finite_features_never_enter_memory():
 def test_bad_sizes_are_named(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
         HMA(8, 3, **bad)
+
+
+def test_attention_maps_are_the_isolated_predictions_weights():
+    from hma_graph.nn.explain import attention_maps
+
+    torch.manual_seed(0)
+    layer = HMA(6, 3, "hma", label_dim=6, memory_size=8, slots_per_class=2).train()
+    layer(torch.randn(5, 6), labels=torch.tensor([0, 1, 2, 1, 0]))       # 5 of 8 entries written
+    state = copy.deepcopy(layer.state_dict())
+    h = torch.randn(4, 6)
+    maps = attention_maps(layer, h)
+    assert layer.training and all(torch.equal(v, layer.state_dict()[k]) for k, v in state.items())
+    assert maps["memory"].shape == (4, 9) and maps["slots"].shape == (4, 7)
+    assert torch.allclose(maps["memory"].sum(1), torch.ones(4)) and torch.allclose(maps["slots"].sum(1), torch.ones(4))
+    assert (maps["memory"][:, 1:][:, ~maps["memory_valid"]] == 0).all()   # unfilled entries get no weight
+    assert maps["memory_labels"][:5].tolist() == [0, 1, 2, 1, 0] and maps["slot_labels"].tolist() == [0, 0, 1, 1, 2, 2]
+    # the same weights the isolated forward pass uses: recompute block 2's output from them by hand
+    layer.eval()
+    z_expected = layer.sma_block(layer.rma_block(
+        torch.cat([h, layer.label_embed.weight[-1].expand(4, 6)], 1),
+        torch.cat([layer.queue.feats, layer.label_embed(layer.queue.labels)], 1),
+        context_mask=layer.queue.valid_mask()), layer._slot_tokens())
+    assert torch.allclose(layer(h), layer.head(z_expected[:, 6:]))

@@ -41,6 +41,18 @@ def test_split_half_penalty_by_hand():
     assert pen.item() == pytest.approx(expected, abs=1e-12)
 
 
+def test_split_half_keeps_every_sample_of_an_odd_sized_environment():
+    logits = LOGITS + [[0.5, -0.5]]
+    y = Y + [1]
+    d = [_dscale(r, t) for r, t in zip(logits, y)]
+    # one environment of 5 samples: halves {0, 1} and {2, 3, 4}; sample 4 is not dropped
+    expected = ((d[0] + d[1]) / 2) * ((d[2] + d[3] + d[4]) / 3)
+    pen = irm_penalty(torch.tensor(logits, dtype=torch.float64), torch.tensor(y),
+                      torch.zeros(5, dtype=torch.long), form="split_half")
+    assert pen.item() == pytest.approx(expected, abs=1e-12)
+    assert abs(d[4]) > 1e-3  # dropping it would change the value
+
+
 def test_objective_loss_is_erm_plus_weighted_penalty():
     obj = IRM(FixedLogits(LOGITS), penalty_weight=5.0)
     loss, logs = obj.loss(None, None, torch.tensor(Y), envs=torch.tensor(ENVS))
