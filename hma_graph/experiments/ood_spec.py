@@ -25,9 +25,12 @@ __all__ = ["SUITES", "METHODS", "LABELS", "BACKBONES", "HMA_SETTINGS", "PENALTIE
            "check_datasets", "backbone_config"]
 
 SPEC_KEYS = ("suite", "dataset", "method", "seed")
-METHODS = ("erm", "irm", "vrex", "ibirm", "cigav1", "cigav2", "hma")
-LABELS = {"erm": "ERM", "irm": "IRM", "vrex": "V-REx", "ibirm": "IB-IRM", "cigav1": "CIGAv1",
+METHODS = ("erm", "asap", "irm", "vrex", "ibirm", "cigav1", "cigav2", "hma")
+LABELS = {"erm": "ERM", "asap": "ASAP", "irm": "IRM", "vrex": "V-REx", "ibirm": "IB-IRM", "cigav1": "CIGAv1",
           "cigav2": "CIGAv2", "hma": "HMA"}
+# ASAP (hma_graph.models.asap.ASAPClassifier): the suite's width and depth, pooling ratio 0.8 and
+# attention dropout 0 (the defaults of PyG's kernel benchmark asap.py, which CIGA's ASAP baseline uses)
+ASAP = {"ratio": 0.8, "dropout": 0.0}
 SUITES = {
     "tu": {"title": "Table 6: TU size shift (train on small graphs, test on large)",
            "datasets": ("NCI1", "NCI109", "PROTEINS", "DD"), "metric": "mcc", "seeds": (0, 1, 2),
@@ -138,11 +141,14 @@ def resolve(profile: Mapping, spec: Mapping) -> dict:
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {list(METHODS)}")
     bb = backbone_config(suite, dataset, profile)
-    data = {"suite": suite, "self_loops": bb["conv"] == "gcn"}
+    data = {"suite": suite, "self_loops": bb["conv"] == "gcn" and method != "asap"}  # ASAP's convs have a root term
     if suite == "spmotif":
         data.update(bias=spmotif_bias(dataset), **profile["spmotif"])
     model, hma, objective = {"name": "gnn", **bb}, None, {"name": method, "hparams": {}}
-    if method.startswith("ciga"):
+    if method == "asap":
+        model = {"name": "asap", "hidden": bb["hidden"], "num_layers": bb["num_layers"], **ASAP}
+        objective["name"] = "erm"
+    elif method.startswith("ciga"):
         hp = ciga_hparams(suite, dataset, method)
         model = {"name": "ciga", **bb, "ratio": hp.pop("ratio")}
         objective["hparams"] = hp

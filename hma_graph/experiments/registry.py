@@ -9,7 +9,7 @@ progress bars are not in it)::
 
     {"benchmark", "profile", "dataset", "seed", "method",
      "data":      {...},  # split / generation settings (Table 3: train_limit; Spurious-Motif: bias, sizes)
-     "model":     {"name": "ogb_mol" | "gnn" | "ciga", ...constructor arguments},
+     "model":     {"name": "ogb_mol" | "gnn" | "ciga" | "asap", ...constructor arguments},
      "hma":       None | {...hma_graph.apply options},
      "objective": None | {"name": "erm" | "irm" | ..., "hparams": {...}},
      "train":     {"epochs", "batch_size", "lr", "hma_lr", "weight_decay", "clip_grad_norm",
@@ -41,7 +41,8 @@ HMA_KEYS = ("variant", "memory_encoder", "momentum", "momentum_warmup", "label_d
             "slot_init_std", "block", "memory_labels")
 MODEL_KEYS = {"ogb_mol": ("gnn_type", "virtual_node", "num_layers", "emb_dim", "drop_ratio"),
               "gnn": ("hidden", "num_layers", "conv", "readout", "dropout"),
-              "ciga": ("hidden", "num_layers", "conv", "readout", "dropout", "ratio")}
+              "ciga": ("hidden", "num_layers", "conv", "readout", "dropout", "ratio"),
+              "asap": ("hidden", "num_layers", "ratio", "dropout")}
 SECTIONS = ("data", "model", "hma", "objective", "train", "eval")
 
 

@@ -73,6 +73,10 @@ def build_method(config: Mapping, in_dim: Optional[int], num_classes: int):
         from ..models.ogb_mol import OGBMolGNN
 
         model = OGBMolGNN(num_tasks=num_classes, **m)
+    elif config["model"]["name"] == "asap":
+        from ..models.asap import ASAPClassifier
+
+        model = ASAPClassifier(in_dim, num_classes, **m)
     elif config["model"]["name"] == "ciga":
         from ..models.ciga import CIGAModel
 

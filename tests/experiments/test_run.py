@@ -79,3 +79,12 @@ def test_inference_mode_restores_the_previous_mode():
     with pytest.raises(TypeError, match="needs an HMA layer"):
         with hma_graph.inference_mode(torch.nn.Linear(2, 2), "batch"):
             pass
+
+
+def test_asap_baseline_runs_from_the_registry(one_thread):
+    spec = {"suite": "spmotif", "dataset": "SPMotif-0.9", "method": "asap", "seed": 0}
+    cfg = registry.resolve("ood", "demo", spec, {"train": {"epochs": 2}, "data": {"sizes": [40, 20, 20]}})
+    assert cfg["model"] == {"name": "asap", "hidden": 32, "num_layers": 3, "ratio": 0.8, "dropout": 0.0}
+    assert cfg["objective"] == {"name": "erm", "hparams": {}}
+    rec = run_spec(cfg)
+    assert len(rec["history"]["valid"]) == 2 and 0.0 <= rec["test"] <= 1.0 and rec["params"] > 0
