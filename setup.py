@@ -26,6 +26,7 @@ setup(
         "scikit-learn",
         "tqdm",
         "matplotlib",
+        "torchmetrics",  # metrics computed on the tensors' device
     ],
     extras_require={"test": ["pytest"], "benchmarks": ["ray>=2.9", "optuna>=4"]},
 )

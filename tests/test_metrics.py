@@ -49,3 +49,32 @@ def test_summarize_uses_sample_std():
     assert summarize([0.7]) == (0.7, 0.0)
     with pytest.raises(ValueError):
         summarize([])
+
+
+def test_device_metrics_equal_the_reference_implementations():
+    """torchmetrics on the tensors' device vs ogb's Evaluator and scikit-learn: random scores with
+    ties, NaN labels and a task with a single class; multi-class MCC including degenerate cases."""
+    from hma_graph.metrics import device_metric
+
+    g = torch.Generator().manual_seed(0)
+    worst = 0.0
+    for trial in range(20):
+        n, t = 50 + trial, 3
+        scores = torch.randint(0, 6, (n, t), generator=g).float() - 2.5   # many ties
+        scores[:, 1] = torch.randn(n, generator=g) * 30                   # saturating logits
+        y = torch.randint(0, 2, (n, t), generator=g).float()
+        y[torch.rand(n, t, generator=g) < 0.2] = float("nan")
+        y[:, 2] = torch.where(torch.isnan(y[:, 2]), y[:, 2], torch.ones(n))  # one class only: skipped
+        worst = max(worst, abs(device_metric("rocauc", scores, y) - compute_metric("rocauc", scores, y)))
+        logits = torch.randn(n, 4, generator=g)
+        labels = torch.randint(0, 4, (n,), generator=g)
+        for name in ("mcc", "accuracy"):
+            worst = max(worst, abs(device_metric(name, logits, labels) - compute_metric(name, logits, labels)))
+    constant = torch.zeros(10, 3)
+    constant[:, 1] = 1.0                                                    # one predicted class: MCC 0
+    labels = torch.arange(10) % 3
+    worst = max(worst, abs(device_metric("mcc", constant, labels) - compute_metric("mcc", constant, labels)))
+    print("max abs difference:", worst)
+    assert worst < 1e-6
+    with pytest.raises(ValueError, match="no task has both classes"):
+        device_metric("rocauc", torch.randn(4, 1), torch.ones(4, 1))
