@@ -48,6 +48,7 @@ import torch
 from torch import nn
 
 from .attention import AttentionBlock
+from .distributed import gather_rows
 from .memory import MemoryQueue
 
 __all__ = ["HMA", "VARIANTS", "inference_mode"]
@@ -260,7 +261,8 @@ class HMA(nn.Module):
         if writes:  # after the read: a batch never sees its own labels
             labelled = labelled & torch.isfinite(keys).all(dim=1)  # non-finite rows never enter memory
             tokens = self.label_embed(y[labelled]).detach() if self.memory_labels == "stored" else None
-            self.queue.write(keys[labelled], y[labelled], tokens)
+            # under data parallelism every rank pushes every rank's rows, in rank order (one memory)
+            self.queue.write(*gather_rows(keys[labelled], y[labelled], tokens))
         return logits
 
     def extra_repr(self) -> str:
