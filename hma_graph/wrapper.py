@@ -247,7 +247,6 @@ class HMAModel(nn.Module):
     @torch.no_grad()
     def momentum_step(self) -> None:
         """theta_k <- lambda_t theta_k + (1 - lambda_t) theta_q for parameters and float buffers."""
-        lam = self.momentum_lambda()
         online = dict(self.backbone.named_parameters())
         online.update(dict(self.backbone.named_buffers()))
         ks, qs = [], []
@@ -259,8 +258,16 @@ class HMAModel(nn.Module):
             else:
                 k.copy_(q)
         if ks:  # k <- k + (1 - lambda) (q - k)  ==  lambda k + (1 - lambda) q, fused over tensors
-            torch._foreach_lerp_(ks, qs, 1.0 - lam)
+            torch._foreach_lerp_(ks, qs, self._step_weight().to(ks[0].dtype))
         self.momentum_updates += 1
+
+    def _step_weight(self) -> torch.Tensor:
+        """1 - lambda_t as a 0-dim tensor on the buffers' device (computed in float64 like
+        :func:`warmup_momentum`): no host synchronisation per training step."""
+        if not self.momentum_warmup:
+            return torch.tensor(1.0 - self.momentum_coef, dtype=torch.float64, device=self.momentum_updates.device)
+        t = self.momentum_updates.to(torch.float64)
+        return 1.0 - torch.clamp((1.0 + t) / (10.0 + t), max=self.momentum_coef)
 
     @torch.no_grad()
     def momentum_embed(self, *args, **kwargs) -> torch.Tensor:
