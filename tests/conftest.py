@@ -20,3 +20,13 @@ def mirror(monkeypatch, tmp_path):
         pytest.skip("HMA_GRAPH_MIRROR is not set (the offline data mirror)")
     monkeypatch.setenv("HMA_GRAPH_DATA", str(tmp_path / "data"))
     return path
+
+
+DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """Every available device: the CPU always, CUDA when present (torch-only parts; DGL's PyPI
+    wheel is CPU-only)."""
+    return torch.device(request.param)
