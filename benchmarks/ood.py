@@ -76,6 +76,7 @@ def main(argv=None) -> str:
     if args.serial:
         options["progress"] = not args.no_progress
     return run_benchmark("ood", args.profile, specs, args, overrides=overrides, options=options or None,
+                         script=__file__, argv=argv,
                          render=lambda records, notes: ood_report.render(records, args.suite, notes))
 
 

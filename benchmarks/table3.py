@@ -77,7 +77,7 @@ def main(argv=None) -> str:
     if not args.table_only:  # load every data set first: a missing file fails before hours of runs
         for d in dict.fromkeys(s["dataset"] for s in specs):
             load_data(resolve("table3", args.profile, next(s for s in specs if s["dataset"] == d)))
-    return run_benchmark("table3", args.profile, specs, args, overrides=overrides,
+    return run_benchmark("table3", args.profile, specs, args, overrides=overrides, script=__file__, argv=argv,
                          render=lambda records, notes: report.render(records, notes),
                          options={"progress": not args.no_progress} if args.serial else None,
                          after=lambda records: report.plot_paired(records, args.out / "PAIRED.png"))

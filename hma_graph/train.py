@@ -106,6 +106,9 @@ def train_epoch(model, loader, opt, loss: str = "ce", inputs: Callable = default
             logits = model(*args, labels=y) if hma else model(*args)
             value = classification_loss(logits, y, loss)
         v = float(value.detach())
+        ws = getattr(loader, "world_size", 1)
+        if ws > 1:  # DDP averages the ranks' gradients: weight this rank's mean by its share
+            value = value * (y.shape[0] * ws / loader.last_global_size)
         if not math.isfinite(v):  # before the step: the parameters stay as they were
             raise FloatingPointError(non_finite_message(v, step, args, y))
         opt.zero_grad(set_to_none=True)

@@ -3,10 +3,16 @@
 Each batch is ``(dgl.batch(graphs[idx]), labels[idx])``. Shuffling draws a fresh permutation per
 epoch from a ``torch.Generator`` seeded once, so a run is repeatable. ``drop_last_if_single``
 drops a final batch of one graph in training (batch norm cannot train on one sample).
+
+Data parallelism: with ``shard=(rank, world_size)`` every rank draws the same global batches and
+yields its contiguous part of each (``torch.tensor_split``: parts differ by at most one graph, in
+rank order, so gathered memory writes concatenate to the global batch); ``last_global_size`` is
+the global batch's size (for the loss scaling). A final global batch with fewer graphs than ranks
+is dropped, since every rank must take part in every step.
 """
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import Optional, Sequence, Tuple
 
 import torch
 
@@ -21,7 +27,7 @@ __all__ = ["GraphLoader"]
 class GraphLoader:
     def __init__(self, graphs: Sequence, labels: torch.Tensor, batch_size: int = 32,
                  shuffle: bool = False, seed: int = 0, drop_last_if_single: bool = False,
-                 indices: Optional[Sequence[int]] = None):
+                 indices: Optional[Sequence[int]] = None, shard: Optional[Tuple[int, int]] = None):
         if len(graphs) != len(labels):
             raise ValueError(f"{len(graphs)} graphs but {len(labels)} labels")
         if batch_size < 1:
@@ -33,6 +39,9 @@ class GraphLoader:
         self.batch_size, self.shuffle = batch_size, shuffle
         self.drop_last_if_single = drop_last_if_single
         self.generator = torch.Generator().manual_seed(seed)
+        self.rank, self.world_size = shard or (0, 1)
+        if not 0 <= self.rank < self.world_size:
+            raise ValueError(f"shard must be (rank, world_size) with 0 <= rank < world_size, got {shard}")
 
     def state_dict(self) -> dict:
         """The shuffling generator's state (what a resumed run needs to draw the same epochs)."""
@@ -44,7 +53,8 @@ class GraphLoader:
     def __len__(self) -> int:
         n = len(self.indices)
         full, rest = divmod(n, self.batch_size)
-        return full + (1 if rest and not (self.drop_last_if_single and rest == 1 and full) else 0)
+        last = rest and not (self.drop_last_if_single and rest == 1 and full) and rest >= self.world_size
+        return full + (1 if last else 0)
 
     def __iter__(self):
         idx = self.indices
@@ -52,5 +62,8 @@ class GraphLoader:
             idx = idx[torch.randperm(len(idx), generator=self.generator)]
         for b in range(len(self)):
             sel = idx[b * self.batch_size:(b + 1) * self.batch_size]
+            self.last_global_size = len(sel)
+            if self.world_size > 1:
+                sel = torch.tensor_split(sel, self.world_size)[self.rank]
             self.last_indices = sel  # data set indices of the batch being yielded (for error messages)
             yield dgl.batch([self.graphs[i] for i in sel.tolist()]), self.labels[sel]

@@ -39,6 +39,9 @@ def add_sweep_args(ap: argparse.ArgumentParser, default_threads: int = 1) -> Non
     g.add_argument("--serial", action="store_true", help="run in this process, without Ray (debugging)")
     g.add_argument("--address", help="Ray cluster address HOST:PORT (default: RAY_ADDRESS, else a local Ray)")
     g.add_argument("--workers", type=int, help="CPUs of the local Ray instance (default: all)")
+    g.add_argument("--nproc-per-node", type=int, default=1,
+                   help="train every run data-parallel on N processes of this machine (torchrun; "
+                        "DistributedDataParallel, gloo on CPU, nccl on GPUs); implies --serial")
     g.add_argument("--threads", type=int, default=default_threads,
                    help=f"torch threads per run, and CPUs per Ray task (default {default_threads})")
     g.add_argument("--redo-corrupt", action="store_true",
@@ -87,11 +90,49 @@ def write_table(store: RecordStore, benchmark: str, profile: str, render: Callab
     return text
 
 
+def _launch(args, script: str, argv: Sequence[str]) -> None:
+    """Run this command again under torchrun on ``--nproc-per-node`` processes (and wait)."""
+    import subprocess
+
+    rest = [a for i, a in enumerate(argv) if not (a.startswith("--nproc-per-node")
+                                                  or (i and argv[i - 1] == "--nproc-per-node"))]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", f"--nproc-per-node={args.nproc_per_node}",
+           script, *rest, "--serial"]
+    print("launching:", " ".join(cmd), flush=True)
+    subprocess.run(cmd, check=True)
+
+
+def _init_distributed() -> int:
+    """Join the process group torchrun describes in the environment; this process's rank."""
+    import os
+
+    import torch
+    import torch.distributed as dist
+
+    if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+        dist.init_process_group("nccl" if torch.cuda.is_available() else "gloo")
+    return dist.get_rank() if dist.is_initialized() else 0
+
+
 def run_benchmark(benchmark: str, profile: str, specs: Sequence[Mapping], args, render: Callable,
                   overrides: Optional[Mapping] = None, options: Optional[Mapping] = None,
-                  after: Optional[Callable] = None) -> Optional[str]:
-    """Resolve, sweep (unless ``--table-only``), rewrite TABLE.md; returns the table text."""
+                  after: Optional[Callable] = None, script: Optional[str] = None,
+                  argv: Optional[Sequence[str]] = None) -> Optional[str]:
+    """Resolve, sweep (unless ``--table-only``), rewrite TABLE.md; returns the table text.
+
+    With ``--nproc-per-node N > 1`` the command re-runs itself under torchrun (``script`` and
+    ``argv``); there every rank runs every spec together and rank 0 writes records and tables."""
+    import os
+
     store = RecordStore(args.out)
+    nproc = getattr(args, "nproc_per_node", 1) or 1
+    if not args.table_only and nproc > 1 and "WORLD_SIZE" not in os.environ:
+        _launch(args, script or sys.argv[0], list(argv if argv is not None else sys.argv[1:]))
+        args.table_only = True
+    elif "WORLD_SIZE" in os.environ and _init_distributed() != 0:
+        run_sweep([(s, resolve(benchmark, profile, s, overrides)) for s in specs], store, serial=True,
+                  threads=args.threads, options=options, progress=False)
+        return None
     if not args.table_only:
         jobs = [(s, resolve(benchmark, profile, s, overrides)) for s in specs]
         run_sweep(jobs, store, serial=args.serial, address=args.address, workers=args.workers,

@@ -55,12 +55,31 @@ def model_inputs(config: Mapping) -> Callable:
 
 
 def build_loaders(config: Mapping, graphs, labels, split) -> Dict[str, object]:
+    """Training loader (shuffled by the seed; sharded over ranks under torch.distributed), and the
+    full validation and test loaders (every rank evaluates all of them)."""
     from ..data.loader import GraphLoader
+    from ..nn.distributed import world_size
 
-    bs, seed = int(config["train"]["batch_size"]), int(config["seed"])
+    bs, seed, ws = int(config["train"]["batch_size"]), int(config["seed"]), world_size()
+    shard = (torch.distributed.get_rank(), ws) if ws > 1 else None
     return {s: GraphLoader(graphs, labels, bs, shuffle=(s == "train"), seed=seed,
-                           drop_last_if_single=(s == "train"), indices=split[s])
+                           drop_last_if_single=(s == "train"), indices=split[s],
+                           shard=shard if s == "train" else None)
             for s in ("train", "valid", "test")}
+
+
+def data_parallel(model, objective):
+    """``model`` in ``DistributedDataParallel`` (the objective then calls the wrapped module),
+    keeping what fit reads from it (``hma_wrapped``, ``param_groups``)."""
+    from torch.nn.parallel import DistributedDataParallel
+
+    ddp = DistributedDataParallel(model)
+    for attr in ("hma_wrapped", "param_groups"):
+        if hasattr(model, attr):
+            setattr(ddp, attr, getattr(model, attr))
+    if objective is not None:
+        objective.model = ddp
+    return ddp
 
 
 def build_method(config: Mapping, in_dim: Optional[int], num_classes: int):
@@ -126,6 +145,9 @@ def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool =
     in_dim = None if config["model"]["name"] == "ogb_mol" else int(graphs[0].ndata["feat"].shape[1])
     seed_everything(int(config["seed"]))
     model, objective = build_method(config, in_dim, num_classes)
+    from ..nn.distributed import world_size
+
+    trained = data_parallel(model, objective) if world_size() > 1 else model
     inputs = model_inputs(config)
     if not evaluate_test:
         loaders["test"] = None
@@ -134,7 +156,7 @@ def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool =
         extra[name] = lambda m, fn=fn: fn(m, loaders)
     tr = config["train"]
     setup_s = time.perf_counter() - t0
-    rec = fit(model, loaders["train"], loaders["valid"], loaders["test"], metric=tr["metric"],
+    rec = fit(trained, loaders["train"], loaders["valid"], loaders["test"], metric=tr["metric"],
               epochs=int(tr["epochs"]), lr=tr["lr"], weight_decay=tr["weight_decay"], loss=tr["loss"],
               inputs=inputs, warmup=tr["warmup"], patience=tr["patience"], count_warmup=tr["count_warmup"],
               hma_lr=tr["hma_lr"], clip_grad_norm=tr["clip_grad_norm"], objective=objective,
@@ -146,5 +168,5 @@ def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool =
                in_dim=in_dim, num_classes=num_classes, setup_s=setup_s,
                params=sum(p.numel() for p in model.parameters() if p.requires_grad),
                epoch_s_mean=statistics.fmean(h["epoch_s"]), eval_s_mean=statistics.fmean(h["eval_s"]),
-               machine=machine())
+               machine={**machine(), "world_size": world_size()})
     return (rec, model, loaders) if return_model else rec

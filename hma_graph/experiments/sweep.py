@@ -57,16 +57,30 @@ def execute(spec: Mapping, config: Mapping, folder: str, threads: int = 1, optio
     """Claim, run, write, release one job; ``{"status": "done" | "skipped", "record": ...}``."""
     import torch
 
+    from ..nn.distributed import world_size
+
     store = RecordStore(folder)
-    claim = store.claim(spec, config)
-    if claim is None:
+    ws = world_size()
+    rank = torch.distributed.get_rank() if ws > 1 else 0
+    claim = store.claim(spec, config) if rank == 0 else None
+    if ws > 1:  # one run on all ranks together: rank 0 claims for all of them and writes the record
+        decision = [claim is not None]
+        torch.distributed.broadcast_object_list(decision, src=0)
+        claimed = decision[0]
+    else:
+        claimed = claim is not None
+    if not claimed:
         return {"status": "skipped", "name": run_name(spec)}
     try:
         torch.set_num_threads(int(threads))
-        result = (run_fn or _default_run)(config, store.partial(spec, config), dict(options or {}))
+        ckpt = store.partial(spec, config) if rank == 0 and ws == 1 else None
+        result = (run_fn or _default_run)(config, ckpt, dict(options or {}))
+        if rank != 0:
+            return {"status": "peer", "name": run_name(spec)}
         return {"status": "done", "record": store.write(spec, config, result)}
     finally:
-        claim.release()
+        if claim is not None:
+            claim.release()
 
 
 def _pending(jobs: Sequence[Job], store: RecordStore, redo_corrupt: bool) -> Tuple[List[Job], int]:
@@ -108,7 +122,7 @@ def run_sweep(jobs: Sequence[Job], store: RecordStore, *, serial: bool = False, 
             bar.set_postfix_str(out["record"]["name"][:50])
             if on_record is not None:
                 on_record(out["record"])
-        else:
+        elif out["status"] == "skipped":
             result.skipped.append(out["name"])
         bar.update(1)
 

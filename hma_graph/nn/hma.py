@@ -279,7 +279,8 @@ def inference_mode(model: nn.Module, mode: str) -> Iterator[nn.Module]:
         with hma_graph.inference_mode(model, "batch"):
             logits = model(g, x)
     """
-    layer = model if isinstance(model, HMA) else getattr(model, "hma", None)
+    inner = getattr(model, "module", model)  # a DistributedDataParallel wrapper's module
+    layer = inner if isinstance(inner, HMA) else getattr(inner, "hma", None)
     if not isinstance(layer, HMA):
         raise TypeError(f"inference_mode needs an HMA layer or a model built by hma_graph.apply, "
                         f"got {type(model).__name__}")

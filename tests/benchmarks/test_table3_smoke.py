@@ -98,3 +98,19 @@ def test_cli_errors(capsys):
         with pytest.raises(SystemExit):
             T3["main"](argv)
         assert msg in capsys.readouterr().err
+
+
+def test_data_parallel_runs_under_torchrun(mirror, tmp_path):
+    """--nproc-per-node 2: the command re-runs itself under torchrun (gloo), both ranks train each
+    run together on their halves of every batch, and rank 0 writes one record per run."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "ddp"
+    subprocess.run([sys.executable, str(ROOT / "benchmarks" / "table3.py"), "--profile", "quick", "--datasets", "bace",
+                    "--models", "gin", "--variants", "hma", "--seeds", "0", "--epochs", "1", "--nproc-per-node", "2",
+                    "--out", str(out), "--no-progress"], check=True, capture_output=True)
+    recs = [json.loads(p.read_text()) for p in out.glob("*.json")]
+    assert len(recs) == 1 and recs[0]["machine"]["world_size"] == 2
+    assert recs[0]["sizes"]["train"] == 256 and len(recs[0]["history"]["valid"]) == 1
+    assert "| GIN+HMA |" in (out / "TABLE.md").read_text()
