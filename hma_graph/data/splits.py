@@ -40,7 +40,7 @@ from typing import Dict, Tuple
 
 import numpy as np
 
-__all__ = ["size_thresholds", "size_shift_split", "degree_thresholds", "degree_shift_split",
+__all__ = ["random_split", "size_thresholds", "size_shift_split", "degree_thresholds", "degree_shift_split",
            "DEGREE_MODES"]
 
 DEGREE_MODES = ("sst5", "twitter")
@@ -159,3 +159,18 @@ def degree_shift_split(num_nodes, num_edges, mode: str = "sst5",
         "valid": np.flatnonzero(band)[:n_valid].astype(np.int64),
         "test": np.flatnonzero(test).astype(np.int64),
     }
+
+
+def random_split(n: int, seed: int, fractions=(0.7, 0.1, 0.2)) -> Dict[str, np.ndarray]:
+    """One random split of ``n`` items into train / valid / test by ``fractions`` (G-Mixup's
+    protocol, docs/PROTOCOLS.md section E: 70/10/20, one split per seed): a permutation drawn from
+    ``numpy.random.default_rng(seed)``; train = the first floor(f_train n), valid the next
+    floor(f_valid n), test the rest. Sorted index arrays."""
+    if n < 3:
+        raise ValueError(f"random_split needs at least 3 items, got {n}")
+    if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1.0) > 1e-9:
+        raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions}")
+    perm = np.random.default_rng(seed).permutation(n)
+    a = int(np.floor(fractions[0] * n))
+    b = a + int(np.floor(fractions[1] * n))
+    return {"train": np.sort(perm[:a]), "valid": np.sort(perm[a:b]), "test": np.sort(perm[b:])}

@@ -193,3 +193,39 @@ def test_small_zip_missing_member(tmp_path):
     # node labels are optional for the featureless social data sets
     arrays = read_tu_zip(_write_zip(tmp_path / "IMDB-BINARY.zip", "IMDB-BINARY", files), "IMDB-BINARY")
     assert int(arrays["feat_dim"]) == 0 and arrays["node_labels"].numel() == 0
+
+
+def test_reddit_binary_labels_map_to_0_and_1(loaded):
+    red = loaded("REDDIT-BINARY")
+    assert len(red.label_values) == 2 and sorted(red.labels.unique().tolist()) == [0, 1]
+    assert red.labels.bincount().tolist() == [1000, 1000]     # the published class sizes
+    assert red.feat_dim == 0 and len(red.graphs) == 2000
+
+
+def test_degree_features_one_hot_and_standardised():
+    import dgl
+
+    from hma_graph.data.features import degree_features
+
+    star = dgl.graph(([0, 0, 0, 1, 2, 3], [1, 2, 3, 0, 0, 0]), num_nodes=4)   # degrees 3, 1, 1, 1
+    path = dgl.graph(([0, 1, 1, 2], [1, 0, 2, 1]), num_nodes=3)               # degrees 1, 2, 1
+    degree_features([star, path])
+    assert star.ndata["feat"].tolist() == [[0, 0, 0, 1], [0, 1, 0, 0], [0, 1, 0, 0], [0, 1, 0, 0]]
+    assert path.ndata["feat"].argmax(1).tolist() == [1, 2, 1]
+    n = 2001                                                                  # a star with degree 2000
+    big = dgl.graph((torch.cat([torch.zeros(n - 1, dtype=torch.long), torch.arange(1, n)]),
+                     torch.cat([torch.arange(1, n), torch.zeros(n - 1, dtype=torch.long)])), num_nodes=n)
+    degree_features([big])
+    z = big.ndata["feat"]
+    degs = torch.tensor([2000.0] + [1.0] * 2000)
+    assert z.shape == (n, 1) and torch.allclose(z.view(-1), (degs - degs.mean()) / degs.std())
+
+
+def test_random_split_70_10_20():
+    from hma_graph.data.splits import random_split
+
+    s = random_split(1000, 1314)
+    assert [len(s[k]) for k in ("train", "valid", "test")] == [700, 100, 200]
+    assert sorted(np.concatenate(list(s.values())).tolist()) == list(range(1000))
+    assert not np.array_equal(random_split(1000, 11314)["test"], s["test"])
+    assert np.array_equal(random_split(1000, 1314)["test"], s["test"])
