@@ -206,6 +206,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
                leave=False, initial=first_epoch, total=epochs)
     for epoch in bar:
         t0 = time.perf_counter()
+        if hasattr(objective, "set_epoch"):  # objectives with an epoch schedule (DIR)
+            objective.set_epoch(epoch)
         logs: Dict[str, float] = {}
         try:
             train_loss = train_epoch(model, train_loader, opt, loss, inputs, objective, logs, clip_grad_norm)

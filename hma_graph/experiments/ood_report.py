@@ -100,7 +100,7 @@ def caption(suite: str, records: Sequence[Mapping]) -> str:
     ciga = lambda r: None if r["config"]["model"]["name"] != "ciga" else (  # noqa: E731
         f"{r['spec']['dataset']} {r['spec']['method']} r {r['config']['model']['ratio']:g}, "
         + ", ".join(f"{k} {v:g}" for k, v in sorted(r["config"]["objective"]["hparams"].items())))
-    pen = lambda r: None if r["config"]["model"]["name"] == "ciga" or r["config"]["hma"] else (  # noqa: E731
+    pen = lambda r: None if r["config"]["model"]["name"] in ("ciga", "asap") or r["config"]["hma"] else (  # noqa: E731
         f"{r['spec']['method']}: " + (", ".join(f"{k} {v:g}" for k, v in sorted(r["config"]["objective"]["hparams"].items()))
                                       or "none"))
     lines = [f"**{info['title']}**: {name}, test at the best validation epoch; ours: mean ± sample std over "
@@ -110,7 +110,8 @@ def caption(suite: str, records: Sequence[Mapping]) -> str:
              f"{values(lambda r: tr(r)['batch_size'])}, Adam lr {values(lambda r: tr(r)['lr'])}. Backbones: "
              f"{values(bb)}.",
              f"Penalties (2 random environments per batch; IRM's penalty is summed over them, so lambda = 1 "
-             f"here is DomainBed's 2): {values(pen)}. CIGA: {values(ciga)}. HMA (trained with "
+             f"here is DomainBed's 2): {values(pen)}. CIGA and DIR (rationale ratio r, weights): {values(ciga)}. "
+             f"HMA (trained with "
              f"ERM; main row isolated inference, last row the paper's batch inference): {values(hma)}.",
              "Time columns: median over (dataset, seed) pairs of the method's training wall time (incl. per-epoch "
              "evaluation) divided by ERM's, per run and per epoch."]

@@ -1,4 +1,4 @@
-"""Training objectives for the OOD protocols (docs/PROTOCOLS.md, section D): ERM, IRMv1, V-REx, IB-IRM, CIGAv1/v2.
+"""Training objectives for the OOD protocols (docs/PROTOCOLS.md, section D): ERM, IRMv1, V-REx, IB-IRM, CIGAv1/v2, DIR.
 
     obj = make_objective("irm", model, penalty_weight=10.0)
     loss, logs = obj.loss(g, x, y)        # training step: loss.backward(); optimizer.step()
@@ -16,6 +16,7 @@ from typing import Dict, Type
 from .base import ERM, Objective, check_labels, model_logits, per_sample_loss, random_environments
 from .ciga import (CIGAv1, CIGAv2, spurious_hinge,
                    supervised_contrastive_loss)
+from .dir import DIR, interventional_risks
 from .ibirm import IBIRM, ib_penalty
 from .irm import IRM, irm_penalty
 from .vrex import VREx, vrex_penalty
@@ -27,6 +28,7 @@ OBJECTIVES: Dict[str, Type[Objective]] = {
     "ibirm": IBIRM,
     "cigav1": CIGAv1,
     "cigav2": CIGAv2,
+    "dir": DIR,
 }
 
 
@@ -39,6 +41,6 @@ def make_objective(name: str, model, **hparams) -> Objective:
 
 
 __all__ = ["OBJECTIVES", "make_objective", "Objective", "ERM", "IRM", "VREx", "IBIRM", "CIGAv1",
-           "CIGAv2", "irm_penalty", "vrex_penalty", "ib_penalty", "supervised_contrastive_loss",
+           "CIGAv2", "DIR", "interventional_risks", "irm_penalty", "vrex_penalty", "ib_penalty", "supervised_contrastive_loss",
            "spurious_hinge", "model_logits", "per_sample_loss",
            "check_labels", "random_environments"]

@@ -88,3 +88,14 @@ def test_asap_baseline_runs_from_the_registry(one_thread):
     assert cfg["objective"] == {"name": "erm", "hparams": {}}
     rec = run_spec(cfg)
     assert len(rec["history"]["valid"]) == 2 and 0.0 <= rec["test"] <= 1.0 and rec["params"] > 0
+
+
+def test_dir_baseline_runs_from_the_registry(one_thread):
+    spec = {"suite": "spmotif", "dataset": "SPMotif-0.9", "method": "dir", "seed": 0}
+    cfg = registry.resolve("ood", "demo", spec, {"train": {"epochs": 2}, "data": {"sizes": [40, 20, 20]}})
+    assert cfg["model"]["name"] == "ciga" and cfg["model"]["ratio"] == 0.25
+    assert cfg["objective"] == {"name": "dir", "hparams": {"alpha": 1e-4}}
+    rec = run_spec(cfg)
+    logs = rec["history"]["train_logs"]
+    assert logs["alpha_t"][0] == 0.0 and logs["alpha_t"][1] == pytest.approx(1e-4)   # alpha t^1.6
+    assert 0.0 <= rec["test"] <= 1.0

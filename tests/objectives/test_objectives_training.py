@@ -9,7 +9,7 @@ from hma_graph.objectives import OBJECTIVES, make_objective
 
 HPARAMS = {"erm": {}, "irm": {"penalty_weight": 1.0}, "vrex": {"penalty_weight": 1.0},
            "ibirm": {"penalty_weight": 1.0, "ib_weight": 0.1}, "cigav1": {"alpha": 0.5},
-           "cigav2": {"alpha": 0.5, "beta": 1.0}}
+           "cigav2": {"alpha": 0.5, "beta": 1.0}, "dir": {"alpha": 0.01}}
 
 
 def _data():
@@ -32,11 +32,13 @@ def _data():
 def test_objective_trains(name):
     torch.manual_seed(0)
     g, x, y = _data()
-    if name.startswith("ciga"):
+    if name.startswith("ciga") or name == "dir":
         model = CIGAModel(2, 2, hidden=16, num_layers=2, ratio=0.6)
     else:
         model = GNNClassifier(2, 2, hidden=16, num_layers=2)
     obj = make_objective(name, model, **HPARAMS[name])
+    if hasattr(obj, "set_epoch"):
+        obj.set_epoch(2)  # DIR's interventions weigh in from epoch 1
     opt = torch.optim.Adam(obj.parameters(), lr=5e-3)
     losses = []
     for _ in range(30):
