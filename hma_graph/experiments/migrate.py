@@ -101,3 +101,21 @@ def main(argv=None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def add_model_options(folder, model_name: str, options: Mapping) -> int:
+    """Give the records of ``model_name`` runs in ``folder`` the model ``options`` they ran with but
+    whose keys the config did not have yet (e.g. CIGA's options, added after those runs with the
+    values that were then built in); their identity and file name follow. Returns how many."""
+    store, n = RecordStore(folder), 0
+    for p in sorted(Path(folder).glob("*.json")):
+        rec = store.read(p)
+        model = rec["config"]["model"]
+        if model.get("name") != model_name or all(k in model for k in options):
+            continue
+        cfg = {**rec["config"], "model": {**model, **{k: v for k, v in options.items() if k not in model}}}
+        out = {k: v for k, v in rec.items() if k not in ("config", "identity", "name", "status", "spec")}
+        store.write(rec["spec"], cfg, out)
+        p.unlink()
+        n += 1
+    return n

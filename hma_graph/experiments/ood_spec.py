@@ -21,7 +21,7 @@ from typing import Dict, Mapping
 from .registry import merge, train_section
 
 __all__ = ["SUITES", "METHODS", "LABELS", "BACKBONES", "HMA_SETTINGS", "PENALTIES", "CIGA_HPARAMS",
-           "SPMOTIF_CIGA", "PROFILES", "SPEC_KEYS", "resolve", "ciga_hparams", "spmotif_bias",
+           "SPMOTIF_CIGA", "PROFILES", "SPEC_KEYS", "resolve", "ciga_hparams", "ciga_model_options", "spmotif_bias",
            "check_datasets", "backbone_config"]
 
 SPEC_KEYS = ("suite", "dataset", "method", "seed")
@@ -66,6 +66,17 @@ CIGA_HPARAMS: Dict[str, Dict[str, float]] = {
     "sst5": {"ratio": 0.5, "v1_alpha": 8.0, "v2_alpha": 4.0, "v2_beta": 1.0},
     "twitter": {"ratio": 0.6, "v1_alpha": 8.0, "v2_alpha": 8.0, "v2_beta": 0.5},
 }
+# CIGA's model options as its published scripts run it: NCI1, NCI109 and Spurious-Motif with
+# "-c_in feat -c_rep feat", the others with the raw features; the causal head an MLP everywhere
+CIGA_FEATURIZER_SETS = ("nci1", "nci109")
+
+
+def ciga_model_options(suite: str, dataset: str) -> Dict[str, str]:
+    feat = suite == "spmotif" or dataset.lower() in CIGA_FEATURIZER_SETS
+    return {"classifier_input": "featurizer" if feat else "raw",
+            "contrast_rep": "featurizer" if feat else "classifier", "causal_head": "mlp"}
+
+
 SPMOTIF_CIGA = {0.33: {"ratio": 0.25, "v1_alpha": 8.0, "v2_alpha": 8.0, "v2_beta": 1.0},
                 0.6: {"ratio": 0.25, "v1_alpha": 0.5, "v2_alpha": 4.0, "v2_beta": 2.0},
                 0.9: {"ratio": 0.25, "v1_alpha": 4.0, "v2_alpha": 4.0, "v2_beta": 2.0}}
@@ -151,12 +162,13 @@ def resolve(profile: Mapping, spec: Mapping) -> dict:
     if method == "asap":
         model = {"name": "asap", "hidden": bb["hidden"], "num_layers": bb["num_layers"], **ASAP}
         objective["name"] = "erm"
-    elif method == "dir":
-        model = {"name": "ciga", **bb, "ratio": DIR["ratio"]}
+    elif method == "dir":  # DIR's own model: classifier on the raw features, linear causal head
+        model = {"name": "ciga", **bb, "ratio": DIR["ratio"], "classifier_input": "raw",
+                 "contrast_rep": "classifier", "causal_head": "linear"}
         objective["hparams"] = {"alpha": DIR["alpha"]}
     elif method.startswith("ciga"):
         hp = ciga_hparams(suite, dataset, method)
-        model = {"name": "ciga", **bb, "ratio": hp.pop("ratio")}
+        model = {"name": "ciga", **bb, "ratio": hp.pop("ratio"), **ciga_model_options(suite, dataset)}
         objective["hparams"] = hp
     elif method == "hma":
         hma = merge(HMA_SETTINGS[suite], profile.get("hma", {}), "hma")

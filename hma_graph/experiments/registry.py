@@ -41,7 +41,8 @@ HMA_KEYS = ("variant", "memory_encoder", "momentum", "momentum_warmup", "label_d
             "slot_init_std", "block", "memory_labels")
 MODEL_KEYS = {"ogb_mol": ("gnn_type", "virtual_node", "num_layers", "emb_dim", "drop_ratio"),
               "gnn": ("hidden", "num_layers", "conv", "readout", "dropout"),
-              "ciga": ("hidden", "num_layers", "conv", "readout", "dropout", "ratio"),
+              "ciga": ("hidden", "num_layers", "conv", "readout", "dropout", "ratio", "classifier_input",
+                       "contrast_rep", "causal_head"),
               "asap": ("hidden", "num_layers", "ratio", "dropout")}
 SECTIONS = ("data", "model", "hma", "objective", "train", "eval")
 

@@ -35,9 +35,14 @@ Rules (facts checked against LFhase/CIGA's public code, then our own DGL impleme
   to the raw score as the reference does (PyG explain mode applies ``sigmoid`` to the edge mask);
   gradients reach the edge scorer and the featurizer only through these weights (top-k itself is
   piecewise constant). GraphConv's degree normalisation counts the edges of the subgraph.
-* The classifier reads the raw node features (the reference's default ``c_in="raw"``). The
-  classifier's own linear head is the causal head; the spurious head is a separate MLP
-  d -> 2d -> C (the reference appends one more C -> C linear map, a redundant composition we drop).
+* The classifier reads the raw node features (the reference's default ``c_in="raw"``), or with
+  ``classifier_input="featurizer"`` the featurizer's node embeddings (``-c_in feat``, which CIGA's
+  published NCI1, NCI109 and Spurious-Motif scripts use). CIGA's contrastive loss compares
+  ``contrast_rep``: z_c, or with ``contrast_rep="featurizer"`` the featurizer's embeddings summed
+  over the nodes touched by causal edges (``-c_rep feat``). The causal head is the classifier's
+  linear head, or with ``causal_head="mlp"`` an MLP d -> 2d -> C as in CIGA's code. The spurious
+  head is a separate MLP d -> 2d -> C (the reference appends one more C -> C linear map, a
+  redundant composition we drop).
 * The spurious pass reuses the classifier GNN (as the reference) but does not update its batch-norm
   running statistics (they normalise with batch statistics as usual): prediction only ever runs on
   causal subgraphs, so the running statistics should describe those (the reference updates them
@@ -140,6 +145,17 @@ def ciga_subgraphs(g: dgl.DGLGraph, scores: torch.Tensor, ratio: float
     return g_c, w_all_c[keep_c], g_s, w_all_s[keep_s], causal
 
 
+def _pool_causal_nodes(g: dgl.DGLGraph, h: torch.Tensor, causal: torch.Tensor) -> torch.Tensor:
+    """(B, d): per graph, h summed over the nodes touched by a causal edge (CIGA's ``-c_rep feat``:
+    the featurizer's embeddings add-pooled over the causal subgraph's nodes); 0 for none."""
+    src, dst = g.edges()
+    touched = torch.zeros(g.num_nodes(), dtype=torch.bool, device=h.device)
+    touched[src.long()[causal]] = True
+    touched[dst.long()[causal]] = True
+    graph_of = torch.repeat_interleave(torch.arange(g.batch_size, device=h.device), g.batch_num_nodes())
+    return h.new_zeros(g.batch_size, h.shape[1]).index_add(0, graph_of, h * touched.view(-1, 1).to(h.dtype))
+
+
 @contextmanager
 def _frozen_running_stats(module: nn.Module):
     """Batch norms keep normalising with batch statistics but do not update running statistics."""
@@ -166,6 +182,7 @@ class CIGAOutput:
     causal_mask: torch.Tensor                   # (E,) bool
     spurious_logits: Optional[torch.Tensor] = None  # (B, C)
     spurious_rep: Optional[torch.Tensor] = None     # (B, d)
+    contrast_rep: Optional[torch.Tensor] = None     # (B, d) what CIGA's contrastive loss compares
 
 
 class CIGAModel(nn.Module):
@@ -175,18 +192,30 @@ class CIGAModel(nn.Module):
         in_dim, num_classes, hidden, num_layers, conv, readout, dropout: as
             :class:`hma_graph.models.GNNClassifier` (used for both the featurizer and the
             classifier).
-        ratio: r, the fraction of each graph's (non-loop) edges kept as causal (PROTOCOLS B/C).
+        ratio: r, the fraction of each graph's (non-loop) edges kept as causal (docs/PROTOCOLS.md B/C).
         featurizer_layers: depth of the featurizer (default ``num_layers``).
+        classifier_input: "raw" (default: the node features x) or "featurizer" (the featurizer's
+            node embeddings h; CIGA's ``-c_in feat``).
+        contrast_rep: "classifier" (default: the pooled causal representation z_c) or
+            "featurizer" (h summed over the nodes touched by causal edges; CIGA's ``-c_rep feat``).
+        causal_head: "linear" (default) or "mlp" (d -> 2d -> C, CIGA's causal head).
     ``forward(g, x) -> (B, C)`` causal logits (used for prediction); ``embed(g, x) -> (B, d)``
     causal representation; ``head`` the causal head; ``outputs(g, x, spurious)`` everything.
     """
 
     def __init__(self, in_dim: int, num_classes: int, hidden: int = 64, num_layers: int = 3,
                  conv: str = "gin", readout: str = "mean", dropout: float = 0.0,
-                 ratio: float = 0.5, featurizer_layers: Optional[int] = None):
+                 ratio: float = 0.5, featurizer_layers: Optional[int] = None, classifier_input: str = "raw",
+                 contrast_rep: str = "classifier", causal_head: str = "linear"):
         super().__init__()
         if not 0.0 < float(ratio) <= 1.0:
             raise ValueError(f"CIGA ratio r must be in (0, 1], got {ratio}")
+        for name, value, allowed in (("classifier_input", classifier_input, ("raw", "featurizer")),
+                                     ("contrast_rep", contrast_rep, ("classifier", "featurizer")),
+                                     ("causal_head", causal_head, ("linear", "mlp"))):
+            if value not in allowed:
+                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        self.classifier_input, self.contrast_rep_from = classifier_input, contrast_rep
         self.ratio = float(ratio)
         self.num_classes = num_classes
         self.featurizer = GNNClassifier(in_dim, 1, hidden, featurizer_layers or num_layers, conv,
@@ -194,7 +223,11 @@ class CIGAModel(nn.Module):
         self.featurizer.head = nn.Identity()    # only node embeddings are used
         self.edge_scorer = nn.Sequential(nn.Linear(2 * hidden, 4 * hidden), nn.ReLU(),
                                          nn.Linear(4 * hidden, 1))
-        self.classifier = GNNClassifier(in_dim, num_classes, hidden, num_layers, conv, readout, dropout)
+        self.classifier = GNNClassifier(hidden if classifier_input == "featurizer" else in_dim, num_classes,
+                                        hidden, num_layers, conv, readout, dropout)
+        if causal_head == "mlp":
+            self.classifier.head = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.ReLU(),
+                                                 nn.Linear(2 * hidden, num_classes))
         self.spurious_head = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.ReLU(),
                                            nn.Linear(2 * hidden, num_classes))
 
@@ -202,9 +235,9 @@ class CIGAModel(nn.Module):
     def head(self) -> nn.Module:
         return self.classifier.head
 
-    def edge_scores(self, g: dgl.DGLGraph, x: torch.Tensor) -> torch.Tensor:
-        """(E,) raw scores s_e = MLP([h_src | h_dst]) from the featurizer's node embeddings."""
-        h = self.featurizer.node_embed(g, x)
+    def edge_scores(self, g: dgl.DGLGraph, x: torch.Tensor, h: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """(E,) raw scores s_e = MLP([h_src | h_dst]) from the featurizer's node embeddings h."""
+        h = self.featurizer.node_embed(g, x) if h is None else h
         src, dst = g.edges()
         return self.edge_scorer(torch.cat([h[src.long()], h[dst.long()]], dim=-1)).view(-1)
 
@@ -217,13 +250,16 @@ class CIGAModel(nn.Module):
         """
         if g.num_nodes() == 0:
             raise ValueError("CIGA got a batch with no nodes")
-        scores = self.edge_scores(g, x)
+        h = self.featurizer.node_embed(g, x)
+        scores = self.edge_scores(g, x, h)
         g_c, w_c, g_s, w_s, causal = ciga_subgraphs(g, scores, self.ratio)
-        z_c = self.classifier.embed(g_c, x, w_c)
+        xin = h if self.classifier_input == "featurizer" else x
+        z_c = self.classifier.embed(g_c, xin, w_c)
         out = CIGAOutput(self.classifier.head(z_c), z_c, scores, causal)
+        out.contrast_rep = z_c if self.contrast_rep_from == "classifier" else _pool_causal_nodes(g, h, causal)
         if spurious:
             with _frozen_running_stats(self.classifier):
-                z_s = self.classifier.embed(g_s, x, w_s)
+                z_s = self.classifier.embed(g_s, xin, w_s)
             out.spurious_rep = z_s
             out.spurious_logits = self.spurious_head(z_s.detach() if detach_spurious_rep else z_s)
         return out

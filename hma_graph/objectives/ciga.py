@@ -106,7 +106,7 @@ class CIGAv1(Objective):
         y = check_labels(y, out.causal_logits)
         causal = per_sample_loss(out.causal_logits, y)
         ce = causal.mean()
-        con = supervised_contrastive_loss(out.causal_rep, y.long(), self.temperature)
+        con = supervised_contrastive_loss(out.contrast_rep, y.long(), self.temperature)
         extra, logs = self.spurious_term(causal, out, y)
         total = ce + self.alpha * con + extra
         res = {"loss": float(total.detach()), "ce": float(ce.detach()), "contrast": float(con.detach()),

@@ -172,3 +172,27 @@ def test_spurious_pass_leaves_batchnorm_running_stats_alone():
     assert stats[0].keys() == stats[1].keys() and len(stats[0]) > 0
     assert all(torch.equal(stats[0][k], stats[1][k]) for k in stats[0])
     assert model.classifier.norms[0].momentum == 0.1  # restored
+
+
+def test_published_ciga_options():
+    import dgl as _dgl
+
+    torch.manual_seed(0)
+    g = _dgl.batch([_dgl.graph(([0, 1, 2, 3], [1, 2, 3, 0]), num_nodes=5), _dgl.graph(([0, 1], [1, 2]), num_nodes=3)])
+    x = torch.randn(8, 3)
+    m = CIGAModel(3, 2, hidden=8, num_layers=2, ratio=0.5, classifier_input="featurizer",
+                  contrast_rep="featurizer", causal_head="mlp").eval()
+    assert m.classifier.input.in_features == 8                         # reads the featurizer's embeddings
+    assert [type(l).__name__ for l in m.classifier.head] == ["Linear", "ReLU", "Linear"]
+    out = m.outputs(g, x)
+    h = m.featurizer.node_embed(g, x)
+    src, dst = (t.tolist() for t in g.edges())
+    want = torch.zeros(2, 8)
+    for gi, (lo, hi) in enumerate(((0, 5), (5, 8))):                  # nodes touched by a causal edge
+        touched = {v for e, c in enumerate(out.causal_mask.tolist()) if c for v in (src[e], dst[e])}
+        for v in sorted(t for t in touched if lo <= t < hi):
+            want[gi] += h[v]
+    assert torch.allclose(out.contrast_rep, want, atol=1e-6) and out.causal_logits.shape == (2, 2)
+    assert CIGAModel(3, 2, hidden=8).eval().outputs(g, x).contrast_rep.shape == (2, 8)
+    with pytest.raises(ValueError, match="classifier_input"):
+        CIGAModel(3, 2, classifier_input="both")
