@@ -2,7 +2,8 @@
 
     loss(logits, y, kind="ce", reduction="mean")
 
-* ``"ce"``: cross-entropy of softmax(logits), logits (B, C >= 2), labels (B,) class ids.
+* ``"ce"``: cross-entropy of softmax(logits), logits (B, C >= 2), labels (B,) class ids, or soft
+  labels (B, C) of class probabilities (mixup, G-Mixup's synthetic graphs).
 * ``"bce"``: binary cross-entropy with logits on the *labelled* entries only: logits and labels
   (B, T) (or (B,)), NaN labels = unlabelled (OGB's molecule tasks). ``reduction="mean"`` averages
   over labelled entries (OGB's mol example); a batch without any label gives a zero loss that keeps
@@ -22,6 +23,8 @@ def loss(logits: torch.Tensor, y: torch.Tensor, kind: str = "ce", reduction: str
     if reduction not in ("mean", "none"):
         raise ValueError(f"reduction must be 'mean' or 'none', got {reduction!r}")
     if kind == "ce":
+        if y.dim() == 2 and y.shape == logits.shape and y.is_floating_point():
+            return F.cross_entropy(logits, y, reduction=reduction)  # soft labels
         return F.cross_entropy(logits, y.reshape(-1).long(), reduction=reduction)
     if kind == "bce":
         y = y.reshape(logits.shape).to(logits.dtype)

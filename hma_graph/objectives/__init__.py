@@ -18,6 +18,7 @@ from .ciga import (CIGAv1, CIGAv2, spurious_hinge,
                    supervised_contrastive_loss)
 from .dir import DIR, interventional_risks
 from .ibirm import IBIRM, ib_penalty
+from .mixup import ManifoldMixup
 from .irm import IRM, irm_penalty
 from .vrex import VREx, vrex_penalty
 
@@ -29,6 +30,7 @@ OBJECTIVES: Dict[str, Type[Objective]] = {
     "cigav1": CIGAv1,
     "cigav2": CIGAv2,
     "dir": DIR,
+    "mmixup": ManifoldMixup,
 }
 
 
@@ -41,6 +43,6 @@ def make_objective(name: str, model, **hparams) -> Objective:
 
 
 __all__ = ["OBJECTIVES", "make_objective", "Objective", "ERM", "IRM", "VREx", "IBIRM", "CIGAv1",
-           "CIGAv2", "DIR", "interventional_risks", "irm_penalty", "vrex_penalty", "ib_penalty", "supervised_contrastive_loss",
+           "CIGAv2", "DIR", "interventional_risks", "ManifoldMixup", "irm_penalty", "vrex_penalty", "ib_penalty", "supervised_contrastive_loss",
            "spurious_hinge", "model_logits", "per_sample_loss",
            "check_labels", "random_environments"]

@@ -103,7 +103,7 @@ def test_ibirm_rejects_hma_wrapped_model():
 
 
 def test_registry_and_unknown_names():
-    assert set(OBJECTIVES) == {"erm", "irm", "vrex", "ibirm", "cigav1", "cigav2", "dir"}
+    assert set(OBJECTIVES) == {"erm", "irm", "vrex", "ibirm", "cigav1", "cigav2", "dir", "mmixup"}
     model = FixedLogits([[0.0, 1.0]])
     assert type(make_objective("IRM", model, penalty_weight=3.0)).__name__ == "IRM"
     with pytest.raises(ValueError, match="unknown objective 'dro'.*cigav1"):

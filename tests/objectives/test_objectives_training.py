@@ -9,7 +9,7 @@ from hma_graph.objectives import OBJECTIVES, make_objective
 
 HPARAMS = {"erm": {}, "irm": {"penalty_weight": 1.0}, "vrex": {"penalty_weight": 1.0},
            "ibirm": {"penalty_weight": 1.0, "ib_weight": 0.1}, "cigav1": {"alpha": 0.5},
-           "cigav2": {"alpha": 0.5, "beta": 1.0}, "dir": {"alpha": 0.01}}
+           "cigav2": {"alpha": 0.5, "beta": 1.0}, "dir": {"alpha": 0.01}, "mmixup": {"alpha": 1.0}}
 
 
 def _data():
