@@ -114,7 +114,7 @@ def test_spmotif_sweep_quick(tmp_path, monkeypatch):
 def test_cli_errors(capsys):
     for argv, msg in ((["--suite", "tu", "--datasets", "MUTAG"], "unknown dataset 'MUTAG'"),
                       (["--suite", "spmotif", "--datasets", "SPMotif-x"], "Spurious-Motif"),
-                      (["--suite", "tu", "--methods", "dir"], "invalid choice: 'dir'"),
+                      (["--suite", "tu", "--methods", "dro"], "invalid choice: 'dro'"),
                       (["--suite", "tu", "--epochs", "0"], "--epochs must be >= 1")):
         with pytest.raises(SystemExit):
             OOD["main"](argv)

@@ -36,7 +36,10 @@ def test_profiles_inherit_from_their_base():
 def test_ood_resolution_and_ciga_table():
     cfg = registry.resolve("ood", "paper", OOD)
     assert cfg["model"] == {"name": "ciga", "hidden": 32, "num_layers": 3, "conv": "gin", "readout": "max",
-                            "dropout": 0.3, "ratio": 0.3}
+                            "dropout": 0.3, "ratio": 0.3, "classifier_input": "raw", "contrast_rep": "classifier",
+                            "causal_head": "mlp"}                    # PROTEINS: CIGA's published options
+    nci1 = registry.resolve("ood", "paper", {**OOD, "dataset": "NCI1"})["model"]
+    assert (nci1["classifier_input"], nci1["contrast_rep"]) == ("featurizer", "featurizer")
     assert cfg["objective"] == {"name": "cigav2", "hparams": {"alpha": 0.5, "beta": 1.0}}
     assert cfg["train"]["count_warmup"] is False and cfg["train"]["metric"] == "mcc"
     assert ciga_hparams("sst", "Graph-Twitter", "cigav2") == {"ratio": 0.6, "alpha": 8.0, "beta": 0.5}
@@ -62,8 +65,8 @@ def test_unknown_keys_raise_naming_the_key():
         registry.resolve("table3", "fast", T3)
     with pytest.raises(KeyError, match="unknown benchmark"):
         registry.resolve("table4", "paper", T3)
-    with pytest.raises(ValueError, match="unknown method 'dir'"):
-        registry.resolve("ood", "paper", {**OOD, "method": "dir"})
+    with pytest.raises(ValueError, match="unknown method 'dro'"):
+        registry.resolve("ood", "paper", {**OOD, "method": "dro"})
 
 
 def test_overrides_and_identity():
