@@ -1,6 +1,6 @@
 """The main job: ERM, IRM, V-REx, CIGAv1 and HMA on Spurious-Motif, generated on the spot.
 
-    python -m hma_graph                        # 3 seeds, about 5 minutes on 2 CPU cores
+    python -m hma_graph                        # 3 seeds; 3 min on 2 idle cores (two runs at a time)
     python -m hma_graph --seeds 0 --epochs 5   # a smoke run
 
 Data: Spurious-Motif (:mod:`hma_graph.data.spmotif`, generated from the seed, no download): 3
