@@ -238,12 +238,6 @@ class HMAModel(nn.Module):
                 "naming the module applied to the pooled (num_graphs, d) embedding")
         self._checked = True
 
-    def momentum_lambda(self) -> float:
-        """lambda_t of the next update: :func:`warmup_momentum` with warm-up, else lambda."""
-        if not self.momentum_warmup:
-            return self.momentum_coef
-        return warmup_momentum(self.momentum_coef, int(self.momentum_updates))
-
     @torch.no_grad()
     def momentum_step(self) -> None:
         """theta_k <- lambda_t theta_k + (1 - lambda_t) theta_q for parameters and float buffers."""
