@@ -1,6 +1,50 @@
 from pathlib import Path
 
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+from setuptools.command.editable_wheel import editable_wheel
+
+
+def _hook_files():
+    """site-packages files that let `import dgl` work before `import hma_graph` (hma_graph/_dgl_hook.py)."""
+    hook = Path(__file__).with_name("hma_graph") / "_dgl_hook.py"
+    return {"_hma_graph_dgl_hook.py": hook.read_text(encoding="utf-8"),
+            "hma_graph_dgl_hook.pth": "import _hma_graph_dgl_hook\n"}
+
+
+class BuildPy(build_py):
+    """Wheels: the hook files go to the root of site-packages."""
+
+    def run(self):
+        super().run()
+        if not getattr(self, "editable_mode", False):
+            for name, text in _hook_files().items():
+                Path(self.build_lib, name).write_text(text, encoding="utf-8")
+
+
+class _WithHook:
+    """Editable installs: wrap setuptools' strategy so the wheel also holds the hook files."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __call__(self, wheel, files, mapping):
+        self.inner(wheel, files, mapping)
+        for name, text in _hook_files().items():
+            wheel.writestr(name, text.encode("utf-8"))
+
+    def __enter__(self):
+        self.inner.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        return self.inner.__exit__(*exc)
+
+
+class EditableWheel(editable_wheel):
+    def _select_strategy(self, *args, **kwargs):
+        return _WithHook(super()._select_strategy(*args, **kwargs))
+
 
 setup(
     name="hma_graph",
@@ -28,5 +72,6 @@ setup(
         "matplotlib",
         "torchmetrics",  # metrics computed on the tensors' device
     ],
+    cmdclass={"build_py": BuildPy, "editable_wheel": EditableWheel},
     extras_require={"test": ["pytest"], "benchmarks": ["ray>=2.9", "optuna>=4"]},
 )
