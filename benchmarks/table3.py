@@ -8,7 +8,8 @@
 
 Sweep: data set x seed x backbone (gcn, gcn-v, gin, gin-v) x variant ("plain" = the backbone's own
 linear head; "hma" and its ablations rma, abd, abd+syn, abd+rma, param = hma_graph.apply;
-"hma-lr0.1" = "hma" with the HMA layer at 0.1 x the Adam lr, not in the paper). Runs execute as Ray
+"hma-lr0.1" = "hma" with the HMA layer at 0.1 x the Adam lr, "hma-authors-lr0.1" the same with the
+authors' block; recipes, not in the paper). Runs execute as Ray
 tasks on this machine (one CPU each) or in this process with --serial; each writes one record to
 benchmarks/results/table3/<profile>/ (or --out), named by its spec and the hash of its resolved
 config, so the same command resumes and records of another protocol are never counted or mixed.

@@ -82,6 +82,14 @@ def paired_table(records, suite: str, datasets) -> str:
     return markdown_table(["comparison"] + datasets, rows)
 
 
+def _backbone(dataset: str, m: Mapping) -> str:
+    """One backbone's description: 'NCI1: GCN 3x32 mean readout, dropout 0.3' (ASAP: its own model)."""
+    if m["name"] == "asap":
+        return f"{dataset} ASAP: {m['num_layers']}x{m['hidden']}, pooling ratio {m['ratio']:g}, dropout {m['dropout']}"
+    return (f"{dataset}: {m['conv'].upper()} {m['num_layers']}x{m['hidden']} {m['readout']} readout, dropout "
+            f"{m['dropout']}")
+
+
 def caption(suite: str, records: Sequence[Mapping]) -> str:
     def values(f):
         return ", ".join(sorted({str(x) for r in records if (x := f(r)) is not None})) or "-"
@@ -91,10 +99,7 @@ def caption(suite: str, records: Sequence[Mapping]) -> str:
     tr = lambda r: r["config"]["train"]  # noqa: E731
     early = lambda r: ("no early stopping" if tr(r)["patience"] is None else  # noqa: E731
                        f"early stopping with patience {tr(r)['patience']} counted after {tr(r)['warmup']} warm-up epochs")
-    bb = lambda r: (f"{r['spec']['dataset']}: "  # noqa: E731
-                    f"{r['config']['model']['conv'].upper()} {r['config']['model']['num_layers']}x"
-                    f"{r['config']['model']['hidden']} {r['config']['model']['readout']} readout, dropout "
-                    f"{r['config']['model']['dropout']}")
+    bb = lambda r: _backbone(r["spec"]["dataset"], r["config"]["model"])  # noqa: E731
     hma = lambda r: None if r["config"]["hma"] is None else ", ".join(  # noqa: E731
         f"{k} {v}" for k, v in sorted(r["config"]["hma"].items()))
     ciga = lambda r: None if r["config"]["model"]["name"] != "ciga" else (  # noqa: E731

@@ -3,8 +3,8 @@
 Spec: ``{"dataset", "epochs", "model", "variant", "seed"}``. ``model`` is one of OGB's mol-example
 backbones (gcn, gcn-v, gin, gin-v: ``hma_graph.models.ogb_mol.OGBMolGNN``); ``variant`` is
 "plain" (the backbone's own linear head), an HMA variant of :func:`hma_graph.apply` (hma, rma, abd,
-abd+syn, abd+rma, param) or a learning-rate variant ("hma-lr0.1": hma with the HMA layer at 0.1 x
-the Adam lr; not in the paper). Protocol: ``docs/PROTOCOLS.md``, section A.
+abd+syn, abd+rma, param) or a recipe variant, not in the paper ("hma-lr0.1": hma with the HMA layer
+at 0.1 x the Adam lr; "hma-authors-lr0.1": the same with the authors' attention block). Protocol: ``docs/PROTOCOLS.md``, section A.
 
 Profiles: "paper" (5 layers x 300, dropout 0.5, batch 32, Adam 1e-3, 100 epochs; HMA d_l 16,
 m1 = 96 = 3 x batch, m2 = 32, momentum copy with the library's warm-up, isolated inference) and
@@ -23,8 +23,10 @@ __all__ = ["DATASETS", "MODELS", "VARIANTS", "LR_VARIANTS", "ABD_VARIANTS", "PRO
 SPEC_KEYS = ("dataset", "epochs", "model", "variant", "seed")
 DATASETS = ("ogbg-molbace", "ogbg-molbbbp", "ogbg-molhiv")
 MODELS = {"gcn": ("gcn", False), "gcn-v": ("gcn", True), "gin": ("gin", False), "gin-v": ("gin", True)}
-VARIANTS = ("plain", "hma", "hma-lr0.1", "rma", "abd", "abd+syn", "abd+rma", "param")
-LR_VARIANTS = {"hma-lr0.1": ("hma", 0.1)}  # name -> (apply variant, factor on the lr for the HMA layer)
+VARIANTS = ("plain", "hma", "hma-lr0.1", "hma-authors-lr0.1", "rma", "abd", "abd+syn", "abd+rma", "param")
+# recipe variants, not in the paper: name -> (apply variant, factor on the lr for the HMA layer, HMA overrides)
+RECIPES = {"hma-lr0.1": ("hma", 0.1, {}), "hma-authors-lr0.1": ("hma", 0.1, {"block": "authors"})}
+LR_VARIANTS = {name: (lib, factor) for name, (lib, factor, _) in RECIPES.items()}
 
 
 def library_variant(variant: str) -> Tuple[str, Optional[float]]:
@@ -71,7 +73,8 @@ def row_label(model: str, variant: str) -> str:
     base = model.split("-")[0].upper() + ("-v" if model.endswith("-v") else "")
     if variant in LR_VARIANTS:
         lib, factor = LR_VARIANTS[variant]
-        return f"{base}+{lib.upper()} (HMA lr x{factor:g})"
+        block = RECIPES[variant][2].get("block")
+        return f"{base}+{lib.upper()} ({block + ' block, ' if block else ''}HMA lr x{factor:g})"
     return base if variant == "plain" else f"{base}+{variant.upper()}"
 
 
@@ -87,7 +90,7 @@ def resolve(profile: Mapping, spec: Mapping) -> dict:
     gnn_type, virtual = MODELS[spec["model"]]
     lib, factor = library_variant(spec["variant"])
     plain = spec["variant"] == "plain"
-    hma = None if plain else {"variant": lib, **profile["hma"]}
+    hma = None if plain else {"variant": lib, **profile["hma"], **RECIPES.get(spec["variant"], (0, 0, {}))[2]}
     other = None
     if spec["variant"] in ABD_VARIANTS:
         other = "batch" if hma["inference"] == "isolated" else "isolated"

@@ -50,3 +50,12 @@ def test_accuracy_in_percent_without_paper():
     assert cells(text, "method") == ["method", "SPMotif-0.9 (ours)", "time/run vs ERM", "time/epoch vs ERM"]
     assert cells(text, "ERM")[1] == f"60.00 ± {100 * statistics.stdev([0.5, 0.7]):.2f} (n=2)"
     assert "train/val/test sizes 9000/3000/6000" in text and "test bases large" in text
+
+
+def test_every_method_renders_and_asap_dir_are_described():
+    # ASAP's model config has no conv/readout; rendering a table with its records used to raise KeyError
+    recs = [rec(m, "NCI1", 0, 0.1 * i) for i, m in enumerate(("erm", "asap", "dir", "cigav1", "irm", "hma"))]
+    text = ood_report.render(recs, "tu")
+    assert cells(text, "ASAP")[1] == "0.100 (n=1)" and cells(text, "DIR")[1] == "0.200 (n=1)"
+    assert "NCI1 ASAP: 3x32, pooling ratio 0.8" in text
+    assert "NCI1 dir r 0.25" in text
