@@ -50,6 +50,7 @@ from torch import nn
 from .attention import AttentionBlock
 from .distributed import gather_rows
 from .memory import MemoryQueue
+from .scaling import scale_learning_rate
 
 __all__ = ["HMA", "VARIANTS", "inference_mode"]
 
@@ -98,6 +99,9 @@ class HMA(nn.Module):
             The authors' configuration is ``block="authors", memory_labels="stored",
             attn_scale="full"``, with ``momentum_warmup=False`` in :func:`hma_graph.apply` and
             gradient-norm clipping at 1.0 in training (``fit(clip_grad_norm=1.0)``).
+        lr_scale: s > 0; every HMA parameter is stored as theta and used as w = s * theta, so a
+            plain Adam over all of the model's parameters at lr trains this layer at about s * lr
+            (:mod:`hma_graph.nn.scaling`; with SGD the factor is s**2). 1 = no reparametrisation.
 
     Forward: ``forward(h, labels=None, keys=None, write=None) -> logits`` of shape (B, n), or
     (B, 1) for binary. In training mode with a queue, ``labels`` are required (they are written
@@ -110,7 +114,7 @@ class HMA(nn.Module):
                  label_dim: Optional[int] = None, memory_size: int = 128, slots_per_class: int = 32,
                  num_heads: int = 4, dropout: float = 0.1, inference: str = "isolated",
                  attn_scale: str = "head", head_input: str = "label", slot_init_std: float = 1.0,
-                 block: str = "ours", memory_labels: str = "embed"):
+                 block: str = "ours", memory_labels: str = "embed", lr_scale: float = 1.0):
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"unknown HMA variant {variant!r}; choose one of {sorted(VARIANTS)}")
@@ -160,6 +164,8 @@ class HMA(nn.Module):
                       if self.use_queue else None)
         self.head = nn.Linear(label_dim if head_input == "label" else self.dim,
                               1 if self.binary else num_classes)
+        self.lr_scale = lr_scale
+        scale_learning_rate(self, lr_scale)  # validates; 1 = no reparametrisation
 
     # ------------------------------------------------------------------ configuration
     @property
