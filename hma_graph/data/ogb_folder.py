@@ -27,8 +27,10 @@ and never switches to a ``*_dgl`` folder. :func:`read_ogb_raw` reads the raw fil
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
+import logging
 import os
 import shutil
 import time
@@ -46,6 +48,8 @@ from .scaffold import SPLIT_PARTS, _check_fracs, murcko_scaffold, split_by_scaff
 
 __all__ = ["BUILDER_VERSION", "RAW_FILES", "build_molecule_folder", "unpack_official", "read_ogb_raw",
            "ogb_meta_dict", "open_ogb_folder"]
+
+log = logging.getLogger(__name__)
 
 #: Version of the builder's output; part of :mod:`.molecules`' cache key and of RELEASE_v1.txt.
 BUILDER_VERSION = 1
@@ -310,6 +314,12 @@ def open_ogb_folder(name: str, folder: Union[str, Path]):
 def _ogb_dataset(name: str, folder: Path):
     from ogb.graphproppred import DglGraphPropPredDataset
 
-    with warnings.catch_warnings():  # ogb wraps a read-only numpy array; harmless, and not ours to fix
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        return DglGraphPropPredDataset(name, meta_dict=ogb_meta_dict(name, folder))
+    out = io.StringIO()  # ogb prints "Processing..." and tqdm bars (to stderr) on a first load: logged instead
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            # ogb wraps a read-only numpy array; harmless, and not ours to fix
+            warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+            return DglGraphPropPredDataset(name, meta_dict=ogb_meta_dict(name, folder))
+    finally:
+        if out.getvalue().strip():
+            log.debug("ogb output while opening %s:\n%s", folder, out.getvalue())
