@@ -59,3 +59,8 @@ def test_every_method_renders_and_asap_dir_are_described():
     assert cells(text, "ASAP")[1] == "0.100 (n=1)" and cells(text, "DIR")[1] == "0.200 (n=1)"
     assert "NCI1 ASAP: 3x32, pooling ratio 0.8" in text
     assert "NCI1 dir r 0.25" in text
+
+
+def test_sst_caption_says_where_the_data_comes_from():
+    text = ood_report.render([rec("erm", "Graph-Twitter", 0, 0.6, suite="sst")], "sst")
+    assert "tested on generated files in DIG's format" in text and "Table 5" in text
