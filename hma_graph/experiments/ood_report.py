@@ -135,6 +135,25 @@ def caption(suite: str, records: Sequence[Mapping]) -> str:
     return "\n".join(lines)
 
 
+def _rank(means: Mapping[str, float], method: str) -> str:
+    """'2 of 9': 1 + the number of methods with a strictly higher mean."""
+    if method not in means:
+        return "-"
+    return f"{1 + sum(v > means[method] for v in means.values())} of {len(means)}"
+
+
+def rank_table(records, suite: str, datasets, paper_rows: Optional[Mapping], method: str = "hma") -> str:
+    """HMA's rank among the methods by mean test metric per data set, ours and (where given) the paper's."""
+    ours = collect(records, lambda r: r["spec"]["method"], lambda r: r["spec"]["dataset"])
+    rows = [["ours"] + [_rank({m: statistics.fmean(st.values()) for (m, dd), st in ours.items() if dd == d and st},
+                              method) for d in datasets]]
+    if paper_rows is not None:
+        label = LABELS.get(method, method)
+        rows.append(["paper"] + [_rank({m: row[d][0] for m, row in paper_rows.items() if row.get(d)}, label)
+                                 for d in datasets])
+    return markdown_table([f"{LABELS.get(method, method)} rank"] + list(datasets), rows)
+
+
 def render(records: Sequence[Mapping], suite: str, notes: Sequence[str] = ()) -> str:
     """The whole TABLE.md text of one suite's records."""
     datasets = _datasets(suite, records)
@@ -142,7 +161,10 @@ def render(records: Sequence[Mapping], suite: str, notes: Sequence[str] = ()) ->
     parts = [caption(suite, records), "", main_table(records, suite, datasets, paper_rows), "",
              f"## Each method minus ERM on the same seeds ({'MCC' if SUITES[suite]['metric'] == 'mcc' else 'points'})",
              "", "mean over seeds of the per-seed difference [95% t-interval] (seeds where the method is higher / seeds).",
-             "", paired_table(records, suite, datasets)]
+             "", paired_table(records, suite, datasets), "",
+             "## HMA's rank among the methods", "",
+             "by mean test value per data set (1 = best; methods with records here, and the paper's rows).",
+             "", rank_table(records, suite, datasets, paper_rows)]
     if notes:
         parts += ["", "## Records left out", "", *notes]
     return "\n".join(parts) + "\n"

@@ -64,3 +64,11 @@ def test_every_method_renders_and_asap_dir_are_described():
 def test_sst_caption_says_where_the_data_comes_from():
     text = ood_report.render([rec("erm", "Graph-Twitter", 0, 0.6, suite="sst")], "sst")
     assert "tested on generated files in DIG's format" in text and "Table 5" in text
+
+
+def test_hma_rank_per_data_set():
+    text = ood_report.render(RECORDS, "tu")
+    # NCI1: HMA mean 0.5 > ERM 0.2 -> 1 of 2; DD: HMA 0.25 < ERM 0.35 -> 2 of 2
+    assert cells(text, "ours") == ["ours", "1 of 2", "2 of 2"]
+    paper = cells(text, "paper")
+    assert paper[0] == "paper" and all(c.endswith("of 9") for c in paper[1:])
