@@ -45,7 +45,7 @@ import math
 import os
 import time
 from pathlib import Path
-from typing import Callable, Dict, Optional, Union
+from typing import Callable, Dict, Optional, Sequence, Union
 
 import torch
 from tqdm import tqdm
@@ -145,7 +145,7 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         objective=None, count_warmup: bool = True, hma_lr: Optional[float] = None,
         checkpoint: Union[str, os.PathLike, None] = None, checkpoint_every_s: float = 60.0,
         optimizer: Optional[Callable] = None, clip_grad_norm: Optional[float] = None,
-        on_epoch: Optional[Callable] = None) -> dict:
+        on_epoch: Optional[Callable] = None, lr_step: Optional[Sequence[float]] = None) -> dict:
     """Train ``model`` and return the run record (see module docstring).
 
     ``extra_eval``: name -> function(model) -> value, run on the model restored to the selected
@@ -164,7 +164,10 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     ``model.param_groups(lr, hma_lr)`` with ``hma_lr``, else ``model.parameters()``.
     ``clip_grad_norm``: gradient-norm clipping before every step (default: none).
     ``on_epoch``: ``fn(epoch, history)`` after every epoch's evaluation (e.g. a search's pruner; an
-    exception it raises ends the run). ``test_loader=None``: the test set is never evaluated
+    exception it raises ends the run). ``lr_step=(every, gamma)``: every learning rate is multiplied
+    by gamma after every ``every`` epochs (``torch.optim.lr_scheduler.StepLR``, stepped once per
+    epoch after its evaluation, as G-Mixup's script does); the rate each epoch trained with is
+    ``history["lr"]``. ``test_loader=None``: the test set is never evaluated
     (``history["test"]`` and ``record["test"]`` hold None), as in a hyperparameter search.
     """
     if loss not in LOSSES:
@@ -180,13 +183,17 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         raise ValueError(f"hma_lr={hma_lr} needs a model built by hma_graph.apply; got {type(model).__name__}")
     params = model.param_groups(lr, hma_lr) if hma_lr is not None else model.parameters()
     opt = (optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay)))(params)
+    sched = _step_schedule(opt, lr_step)
     history = {"train_loss": [], "valid": [], "test": [], "epoch_s": [], "eval_s": [], "train_logs": {}}
+    if sched is not None:
+        history["lr"] = []
     best_state, best_valid, since_best = None, None, 0
     first_epoch, stopped, elapsed, resumed_at = 0, False, 0.0, []
     signature = _signature(model, metric=metric, epochs=epochs, lr=lr, hma_lr=hma_lr,
                            weight_decay=weight_decay, loss=loss if objective is None else type(objective).__name__,
                            warmup=warmup, patience=patience, count_warmup=count_warmup,
-                           clip_grad_norm=clip_grad_norm, optimizer=_describe(opt))
+                           clip_grad_norm=clip_grad_norm, optimizer=_describe(opt),
+                           **({} if lr_step is None else {"lr_step": [float(x) for x in lr_step]}))
     if checkpoint is not None:
         checkpoint = Path(checkpoint)
         if checkpoint.exists():
@@ -198,6 +205,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
             first_epoch, stopped, elapsed = int(state["epochs_done"]), bool(state["stopped"]), float(state["elapsed"])
             resumed_at = list(state["resumed_at"]) + [first_epoch]
             ckpt.set_rng_state(state["rng"])
+            if sched is not None:
+                sched.load_state_dict(state["scheduler"])
             if state["loader"] is not None:
                 train_loader.load_state_dict(state["loader"])
     start = time.perf_counter() - elapsed
@@ -225,6 +234,9 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
             history[split].append(None if loader is None else _score(metric, model, loader, inputs, objective,
                                                                       f"epoch {epoch}, {split}"))
         history["eval_s"].append(time.perf_counter() - t0)
+        if sched is not None:
+            history["lr"].append(opt.param_groups[0]["lr"])
+            sched.step()
         improved = best_valid is None or history["valid"][-1] > best_valid
         if improved:
             best_valid, since_best = history["valid"][-1], 0
@@ -240,6 +252,7 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
                 "history": history, "best_state": best_state, "best_valid": best_valid,
                 "since_best": since_best, "epochs_done": epoch + 1, "stopped": stopped,
                 "elapsed": now - start, "resumed_at": resumed_at, "rng": ckpt.rng_state(),
+                "scheduler": None if sched is None else sched.state_dict(),
                 "loader": train_loader.state_dict() if hasattr(train_loader, "state_dict") else None},
                 checkpoint)
             last_save = time.perf_counter()
@@ -260,6 +273,16 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
     return record
+
+
+def _step_schedule(opt, lr_step):
+    """StepLR(opt, every, gamma) for ``lr_step = (every, gamma)``, or None."""
+    if lr_step is None:
+        return None
+    every, gamma = lr_step
+    if int(every) != every or every < 1 or not 0 < gamma <= 1:
+        raise ValueError(f"lr_step must be (every >= 1 epochs, 0 < gamma <= 1), got {list(lr_step)}")
+    return torch.optim.lr_scheduler.StepLR(opt, step_size=int(every), gamma=float(gamma))
 
 
 def _describe(opt) -> list:

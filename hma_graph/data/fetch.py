@@ -10,7 +10,15 @@ Configuration (environment variables, read at call time):
 
 Every raw artifact is listed in ``sources.csv`` (key, file name, official URL, SHA-256). A file is
 used only after its checksum matches; a corrupt or truncated file is an error that names the path
-and both checksums, never a silent wrong answer. Writes go to a temporary file renamed into place
+and both checksums, never a silent wrong answer.
+
+A source whose checksum could not be established when it was registered (empty ``sha256``:
+REDDIT-MULTI-5K and -12K, whose official download was not reachable from our machines) is never
+used on trust. Its first copy (download or mirror) is refused with
+:class:`UnregisteredChecksumError`, which names the file, the SHA-256 of the bytes received and the
+two ways to accept them: set ``HMA_GRAPH_ACCEPT_SHA256="<key>=<sha256>"`` (several pairs separated
+by spaces or commas), or write the checksum into ``sources.csv``. From then on that checksum is
+verified like a registered one (:func:`expected_sha256`). Writes go to a temporary file renamed into place
 (:func:`hma_graph._atomic.atomic_path`) after the checksum is verified.
 """
 from __future__ import annotations
@@ -26,13 +34,21 @@ from typing import Dict, Optional
 
 from .._atomic import atomic_path, check_writable
 
-__all__ = ["Source", "SOURCES", "data_root", "mirror_root", "fetch", "sha256sum", "ChecksumError"]
+__all__ = ["Source", "SOURCES", "data_root", "mirror_root", "fetch", "sha256sum", "ChecksumError",
+           "UnregisteredChecksumError", "expected_sha256", "ACCEPT_ENV"]
 
 _HERE = Path(__file__).resolve().parent
 
 
+ACCEPT_ENV = "HMA_GRAPH_ACCEPT_SHA256"
+
+
 class ChecksumError(RuntimeError):
     """A file's SHA-256 differs from the registered one."""
+
+
+class UnregisteredChecksumError(ChecksumError):
+    """A source has no registered SHA-256 and none was accepted for it (module docstring)."""
 
 
 @dataclass(frozen=True)
@@ -86,16 +102,45 @@ def sha256sum(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
+def expected_sha256(key: str) -> Optional[str]:
+    """The SHA-256 a copy of ``key`` must have: the registered one, else the one accepted for ``key``
+    in ``HMA_GRAPH_ACCEPT_SHA256`` (``"<key>=<sha256>"`` pairs), else None (not usable yet)."""
+    registered = SOURCES[key].sha256.strip().lower()
+    if registered:
+        return registered
+    for item in os.environ.get(ACCEPT_ENV, "").replace(",", " ").split():
+        k, _, digest = item.rpartition("=")
+        if k == key and digest:
+            return digest.lower()
+    return None
+
+
+def _unregistered(path: Path, src: Source, origin: Optional[str]) -> UnregisteredChecksumError:
+    got, size = sha256sum(path), path.stat().st_size
+    kept = ("The copy was not kept: run again after accepting it." if origin else
+            f"{path} is left in place but not used until then.")
+    return UnregisteredChecksumError(
+        f"{origin or path}: no SHA-256 is registered for {src.key} (sources.csv: {src.note or 'no checksum'}), "
+        f"so the file is not used on trust. These {size} bytes have SHA-256 {got}. If you trust them (e.g. the "
+        f"checksum matches one published for {src.url}), accept them with {ACCEPT_ENV}={src.key}={got} or "
+        f"write {got} into the sha256 column of {src.key} in {_HERE / 'sources.csv'}. {kept}")
+
+
 def _verify(path: Path, src: Source, origin: Optional[str] = None) -> None:
-    """ChecksumError unless ``path`` has the registered SHA-256; ``origin`` names where the bytes
-    came from (the mirror file or the URL) when ``path`` is only a temporary copy."""
+    """ChecksumError unless ``path`` has the expected SHA-256 (:func:`expected_sha256`);
+    UnregisteredChecksumError when there is none. ``origin`` names where the bytes came from (the
+    mirror file or the URL) when ``path`` is only a temporary copy."""
+    want = expected_sha256(src.key)
+    if want is None:
+        raise _unregistered(path, src, origin)
     got = sha256sum(path)
-    if got != src.sha256:
+    if got != want:
         what = origin or str(path)
         fix = (f"Replace {origin} with a good copy, or unset HMA_GRAPH_MIRROR to download it."
                if origin and not origin.startswith("http") else
                "Fetch it again (the download was not kept)." if origin else "Delete it and fetch again.")
-        raise ChecksumError(f"{what}: SHA-256 {got} does not match the registered {src.sha256} for {src.key} "
+        how = "registered" if src.sha256 else f"accepted ({ACCEPT_ENV})"
+        raise ChecksumError(f"{what}: SHA-256 {got} does not match the {how} {want} for {src.key} "
                             f"(corrupt or truncated file?). {fix}")
 
 

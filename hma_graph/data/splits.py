@@ -1,8 +1,10 @@
-"""OOD split rules: pure functions of per-graph statistics (docs/PROTOCOLS.md, sections B and C).
+"""Split rules: pure functions of per-graph statistics (docs/PROTOCOLS.md, sections B, C and E).
 
 Inputs are 1-D arrays with one entry per graph, in dataset (file) order; outputs are dicts
 ``{"train", "valid", "test"}`` of sorted ``np.int64`` index arrays into that order. The parts are
 pairwise disjoint; graphs that fall in no part are unused. Nothing here touches files or graphs.
+
+Random split (Table 4, G-Mixup's protocol): :func:`random_split`, 70/10/20 of a seeded shuffle.
 
 Size shift (TU data sets, Table 6; Bevilacqua et al. / CIGA's TU splits)
     n_i     = number of nodes of graph i
@@ -36,6 +38,7 @@ Degree shift (Graph-SST5 and Graph-Twitter, Table 5; CIGA's ``get_dataloader_per
 from __future__ import annotations
 
 import math
+import random
 from typing import Dict, Tuple
 
 import numpy as np
@@ -162,15 +165,19 @@ def degree_shift_split(num_nodes, num_edges, mode: str = "sst5",
 
 
 def random_split(n: int, seed: int, fractions=(0.7, 0.1, 0.2)) -> Dict[str, np.ndarray]:
-    """One random split of ``n`` items into train / valid / test by ``fractions`` (G-Mixup's
-    protocol, docs/PROTOCOLS.md section E: 70/10/20, one split per seed): a permutation drawn from
-    ``numpy.random.default_rng(seed)``; train = the first floor(f_train n), valid the next
-    floor(f_valid n), test the rest. Sorted index arrays."""
+    """One random split of ``n`` items into train / valid / test (docs/PROTOCOLS.md section E),
+    drawn exactly as G-Mixup's script draws it: the list 0..n-1 shuffled by python's
+    ``random.seed(seed); random.shuffle(...)`` (the Mersenne Twister; the same on every platform),
+    then train = the first int(f_train n), valid up to int((f_train + f_valid) n), test the rest.
+    On a data set in file order (PyG's TUDataset order) these are the graphs G-Mixup's run with that
+    seed uses. Sorted index arrays."""
     if n < 3:
         raise ValueError(f"random_split needs at least 3 items, got {n}")
     if len(fractions) != 3 or min(fractions) <= 0 or abs(sum(fractions) - 1.0) > 1e-9:
         raise ValueError(f"fractions must be three positive numbers summing to 1, got {fractions}")
-    perm = np.random.default_rng(seed).permutation(n)
-    a = int(np.floor(fractions[0] * n))
-    b = a + int(np.floor(fractions[1] * n))
+    perm = list(range(n))
+    random.Random(seed).shuffle(perm)
+    a = int(n * fractions[0])
+    b = int(n * round(fractions[0] + fractions[1], 12))  # 0.7 + 0.1 is 0.7999...: G-Mixup writes 0.8
+    perm = np.asarray(perm, dtype=np.int64)
     return {"train": np.sort(perm[:a]), "valid": np.sort(perm[a:b]), "test": np.sort(perm[b:])}

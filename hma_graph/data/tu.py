@@ -5,7 +5,7 @@ Raw format (one zip per data set, files ``NAME_*.txt`` anywhere inside it; N nod
 * ``NAME_A.txt``               (M, 2) lines ``u, v``: a directed edge between 1-based GLOBAL node ids
 * ``NAME_graph_indicator.txt`` (N,)   1-based graph id of every node, non-decreasing
 * ``NAME_graph_labels.txt``    (G,)   graph class label (arbitrary integers, e.g. PROTEINS 1/2,
-                                      REDDIT-BINARY -1/1)
+                                      REDDIT-BINARY -1/1 in our mirror, 0/2 in other copies)
 * ``NAME_node_labels.txt``     (N,)   integer node label (absent for IMDB-*, REDDIT-*)
 
 What :func:`load_tu` returns (see :class:`TUData`), per graph i with n_i nodes:
@@ -27,7 +27,7 @@ What :func:`load_tu` returns (see :class:`TUData`), per graph i with n_i nodes:
 Parsing is vectorised numpy (DD, 1.7M edge lines, parses in about 2 s); the result is cached under
 ``<data root>/tu/processed/NAME-<key>.pt`` as a dict of tensors (``torch.load(weights_only=True)``),
 written to a temporary file and renamed into place. The key (:func:`hma_graph.data.cache.cache_key`)
-hashes the zip's registered SHA-256, the data set name and :data:`PARSER_VERSION`, so a new zip or
+hashes the zip's registered (or accepted, :func:`~hma_graph.data.fetch.expected_sha256`) SHA-256, the data set name and :data:`PARSER_VERSION`, so a new zip or
 parser never reads a stale cache; an unreadable cache is parsed again.
 
 :func:`tu_size_shift` applies :func:`hma_graph.data.splits.size_shift_split` (docs/PROTOCOLS.md,
@@ -51,7 +51,7 @@ import dgl  # noqa: E402
 
 from .._atomic import torch_save_atomic  # noqa: E402
 from .cache import cache_key, load_torch_cache  # noqa: E402
-from .fetch import SOURCES, data_root, fetch  # noqa: E402
+from .fetch import SOURCES, data_root, expected_sha256, fetch  # noqa: E402
 from .splits import size_shift_split  # noqa: E402
 
 __all__ = ["TUData", "TU_NAMES", "PARSER_VERSION", "read_tu_zip", "load_tu", "tu_size_shift"]
@@ -227,7 +227,7 @@ def _build_graphs(arrays: Dict[str, torch.Tensor]) -> List["dgl.DGLGraph"]:
 
 
 def _cache_path(name: str, base: Path) -> Path:
-    digest = cache_key(SOURCES[f"tu/{name}.zip"].sha256, name, PARSER_VERSION)
+    digest = cache_key(expected_sha256(f"tu/{name}.zip"), name, PARSER_VERSION)
     return base / "processed" / f"{name}-{digest[:16]}.pt"
 
 

@@ -6,6 +6,11 @@
   labels (n, T) float32 with NaN = unlabelled, ``c`` = T tasks; ``data.train_limit`` keeps the
   first N training graphs.
 * ``data.suite == "tu"``: :func:`hma_graph.data.tu.load_tu` + the seed's size-shift split.
+* ``"tu-id"`` (Table 4): :func:`~hma_graph.data.tu.load_tu`, node features by the degree rule of
+  :func:`hma_graph.data.features.degree_features` over the whole data set (``data.one_hot_below``)
+  for featureless data sets, and the seed's random split (``data.split`` fractions,
+  :func:`hma_graph.data.splits.random_split`). G-Mixup's synthetic training graphs are added per run
+  by :func:`with_gmixup` (called by the training loader builder, not cached).
 * ``"sst"``: DIG's SentiGraph raw files in ``raw_dir`` (not part of the config: a location, not a
   protocol) + the degree-shift split.
 * ``"spmotif"``: generated from the seed (bias and sizes from ``data``).
@@ -28,7 +33,7 @@ from .. import _compat
 _compat.install()
 import dgl  # noqa: E402
 
-__all__ = ["load_data", "DataMissingError", "SENTIGRAPH_FILES", "missing_sentigraph_files"]
+__all__ = ["load_data", "DataMissingError", "SENTIGRAPH_FILES", "missing_sentigraph_files", "with_gmixup"]
 
 SENTIGRAPH_FILES = ("node_features.pkl", "edge_index.txt", "node_indicator.txt", "graph_labels.txt")
 
@@ -69,6 +74,45 @@ def _tu(name: str, self_loops: bool):
     data = load_tu(name)
     graphs = _gcn_ready(data.graphs) if self_loops else data.graphs
     return graphs, data.labels, data.num_nodes, data.num_classes
+
+
+@lru_cache(maxsize=2)
+def _tu_id(name: str, one_hot_below: int):
+    from ..data.fetch import ChecksumError
+    from ..data.features import degree_features
+    from ..data.tu import load_tu
+
+    try:
+        data = load_tu(name)
+    except (RuntimeError, OSError, ChecksumError) as e:
+        raise DataMissingError(f"{name}: could not load its data ({type(e).__name__}: {e})") from e
+    if data.feat_dim == 0:
+        degree_features(data.graphs, one_hot_below=one_hot_below)
+    return data.graphs, data.labels, data.num_classes
+
+
+def with_gmixup(config: Mapping, graphs, labels, split, num_classes: int):
+    """G-Mixup's training set for one run: ``(graphs', train_labels, eval_labels, train_indices)``.
+
+    Synthetic graphs (:func:`hma_graph.augment.gmixup`, options ``data.gmixup``, seeded with the
+    run's seed) come from the training split only and are appended after the N real graphs; node
+    features of the real graphs (fresh copies: the cached ones are untouched) and the synthetic ones
+    are then set together by the degree rule, as G-Mixup's script featurises its augmented data set.
+    ``train_labels`` (N + S, C) float: one-hot rows for real graphs, the mixed labels for synthetic
+    ones; ``eval_labels`` (N + S,): the real labels, -1 for synthetic rows (never evaluated).
+    """
+    from ..augment.gmixup import gmixup
+    from ..data.features import degree_features
+
+    train = torch.as_tensor(split["train"], dtype=torch.long)
+    synthetic, soft = gmixup([graphs[i] for i in train.tolist()], labels[train], num_classes,
+                             seed=int(config["seed"]), **config["data"]["gmixup"])
+    copies = [dgl.graph(g.edges(), num_nodes=g.num_nodes()) for g in graphs]
+    everything = degree_features(copies + synthetic, one_hot_below=int(config["data"]["one_hot_below"]))
+    n, s = len(graphs), len(synthetic)
+    train_labels = torch.cat([torch.nn.functional.one_hot(labels.long(), num_classes).float(), soft])
+    eval_labels = torch.cat([labels.long(), torch.full((s,), -1, dtype=torch.long)])
+    return everything, train_labels, eval_labels, torch.cat([train, torch.arange(n, n + s)])
 
 
 @lru_cache(maxsize=2)
@@ -115,6 +159,11 @@ def load_data(config: Mapping, raw_dir: Optional[str] = None):
 
         graphs, labels, num_nodes, c = _tu(config["dataset"], data["self_loops"])
         return graphs, labels, size_shift_split(num_nodes, seed), c
+    if suite == "tu-id":
+        from ..data.splits import random_split
+
+        graphs, labels, c = _tu_id(config["dataset"], int(data["one_hot_below"]))
+        return graphs, labels, random_split(len(graphs), seed, tuple(data["split"])), c
     if suite == "sst":
         if raw_dir is None:
             raise DataMissingError("suite 'sst' needs raw_dir, the folder of DIG's SentiGraph raw files")

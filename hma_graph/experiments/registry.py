@@ -13,14 +13,18 @@ progress bars are not in it)::
      "hma":       None | {...hma_graph.apply options},
      "objective": None | {"name": "erm" | "irm" | ..., "hparams": {...}},
      "train":     {"epochs", "batch_size", "lr", "hma_lr", "weight_decay", "clip_grad_norm",
-                   "loss", "metric", "warmup", "patience", "count_warmup"},
+                   "loss", "metric", "warmup", "patience", "count_warmup"[, "lr_step"]},
      "eval":      {"other_inference": None | "batch" | "isolated"}}
+
+Optional keys (:data:`OPTIONAL_KEYS`) are allowed but never added by default, so a benchmark that
+does not set them resolves to the same config (and identity) as before they existed: Table 4's
+``train.lr_step`` ``[every, gamma]`` (StepLR) and ``model.head_layers`` (2: a Linear-ReLU-Linear head).
 
 Every record stores its resolved config, and its identity is :func:`config_hash` of it, so records
 of another protocol are never mistaken for this one's. Profiles are nested dicts; a profile may
 name a ``"base"`` profile it overrides. ``overrides`` (nested dict) are applied last: a key that is
 not part of the config raises a ``KeyError`` naming it. The protocols themselves are described in
-``docs/PROTOCOLS.md``; the benchmark-specific tables are :mod:`.table3_spec` and :mod:`.ood_spec`.
+``docs/PROTOCOLS.md``; the benchmark-specific tables are :mod:`.table3_spec`, :mod:`.ood_spec` and :mod:`.table4_spec`.
 """
 from __future__ import annotations
 
@@ -29,7 +33,7 @@ import hashlib
 import json
 from typing import Dict, Mapping, Optional
 
-__all__ = ["resolve", "config_hash", "merge", "BENCHMARKS", "profile_names", "TRAIN_KEYS"]
+__all__ = ["resolve", "config_hash", "merge", "BENCHMARKS", "profile_names", "TRAIN_KEYS", "OPTIONAL_KEYS"]
 
 TRAIN_KEYS = ("epochs", "batch_size", "lr", "hma_lr", "weight_decay", "clip_grad_norm", "loss", "metric",
               "warmup", "patience", "count_warmup")
@@ -45,6 +49,8 @@ MODEL_KEYS = {"ogb_mol": ("gnn_type", "virtual_node", "num_layers", "emb_dim", "
                        "contrast_rep", "causal_head"),
               "asap": ("hidden", "num_layers", "ratio", "dropout")}
 SECTIONS = ("data", "model", "hma", "objective", "train", "eval")
+# keys a config may hold but that no default adds: absent from every config that does not set them
+OPTIONAL_KEYS = {"train": ("lr_step",), "model": ("head_layers",)}
 
 
 def merge(base: Mapping, over: Mapping, where: str = "config", strict: bool = True) -> dict:
@@ -70,12 +76,12 @@ def config_hash(config: Mapping) -> str:
 
 
 def _benchmarks() -> Dict[str, object]:
-    from . import ood_spec, table3_spec
+    from . import ood_spec, table3_spec, table4_spec
 
-    return {"table3": table3_spec, "ood": ood_spec}
+    return {"table3": table3_spec, "ood": ood_spec, "table4": table4_spec}
 
 
-BENCHMARKS = ("table3", "ood")
+BENCHMARKS = ("table3", "ood", "table4")
 
 
 def _module(benchmark: str):
@@ -146,10 +152,11 @@ def validate(cfg: Mapping) -> dict:
     model = cfg["model"]
     if model.get("name") not in MODEL_KEYS:
         raise ValueError(f"config.model.name must be one of {sorted(MODEL_KEYS)}, got {model.get('name')!r}")
-    _check_keys({k: v for k, v in model.items() if k != "name"}, MODEL_KEYS[model["name"]], "model")
+    _check_keys({k: v for k, v in model.items() if k != "name"}, MODEL_KEYS[model["name"]]
+                + (OPTIONAL_KEYS["model"] if model["name"] == "gnn" else ()), "model")
     if cfg["hma"] is not None:
         _check_keys(cfg["hma"], HMA_KEYS, "hma")
-    _check_keys(cfg["train"], TRAIN_KEYS, "train")
+    _check_keys(cfg["train"], TRAIN_KEYS + OPTIONAL_KEYS["train"], "train")
     missing = sorted(set(TRAIN_KEYS) - set(cfg["train"]))
     if missing:
         raise KeyError(f"config.train lacks {missing}")
@@ -163,5 +170,5 @@ def validate(cfg: Mapping) -> dict:
 def train_section(profile_train: Mapping, **values) -> dict:
     """A complete ``train`` section: defaults, then the profile's values, then ``values``."""
     out = {**TRAIN_DEFAULTS, **profile_train, **values}
-    _check_keys(out, TRAIN_KEYS, "train")
+    _check_keys(out, TRAIN_KEYS + OPTIONAL_KEYS["train"], "train")
     return out

@@ -18,6 +18,9 @@ protocol belongs in the config, e.g. ``overrides={"train": {"clip_grad_norm": 1.
 * ``extra_eval``: ``{name: fn(model, loaders) -> value}`` run at the selected weights;
 * ``checkpoint``: file to save the training state to and resume from (``fit(checkpoint=)``).
 
+Table 4's hooks are config keys too: ``data.augment`` / ``data.gmixup`` (:func:`build_loaders`) and
+``train.lr_step`` (``fit(lr_step=)``, StepLR).
+
 The record is ``fit``'s record plus ``config`` (the resolved config, the run's identity),
 ``sizes`` (graphs per split), ``in_dim``, ``num_classes``, ``params`` (trainable parameters),
 ``setup_s``, ``epoch_s_mean``/``eval_s_mean`` and ``machine`` (versions, threads, host).
@@ -54,18 +57,31 @@ def model_inputs(config: Mapping) -> Callable:
     return lambda g: (g, g.ndata["feat"])
 
 
-def build_loaders(config: Mapping, graphs, labels, split) -> Dict[str, object]:
+def build_loaders(config: Mapping, graphs, labels, split, num_classes: Optional[int] = None) -> Dict[str, object]:
     """Training loader (shuffled by the seed; sharded over ranks under torch.distributed), and the
-    full validation and test loaders (every rank evaluates all of them)."""
+    full validation and test loaders (every rank evaluates all of them).
+
+    Table 4's training-side augmentations (``config["data"]``): ``augment`` gives the training
+    loader a per-graph transform (:func:`hma_graph.augment.training_transform`: DropEdge, DropNode,
+    Subgraph, drawn afresh for every batch); ``gmixup`` adds G-Mixup's synthetic graphs with soft
+    labels to the training set once (:func:`.datasets.with_gmixup`; needs ``num_classes``).
+    Validation and test graphs are never transformed.
+    """
+    from ..augment.structure import training_transform
     from ..data.loader import GraphLoader
     from ..nn.distributed import world_size
 
     bs, seed, ws = int(config["train"]["batch_size"]), int(config["seed"]), world_size()
     shard = (torch.distributed.get_rank(), ws) if ws > 1 else None
-    return {s: GraphLoader(graphs, labels, bs, shuffle=(s == "train"), seed=seed,
-                           drop_last_if_single=(s == "train"), indices=split[s],
-                           shard=shard if s == "train" else None)
-            for s in ("train", "valid", "test")}
+    data = config["data"]
+    train_labels, eval_labels, train_idx = labels, labels, split["train"]
+    if data.get("gmixup") is not None:
+        from .datasets import with_gmixup
+
+        graphs, train_labels, eval_labels, train_idx = with_gmixup(config, graphs, labels, split, num_classes)
+    train = GraphLoader(graphs, train_labels, bs, shuffle=True, seed=seed, drop_last_if_single=True,
+                        indices=train_idx, shard=shard, transform=training_transform(data.get("augment")))
+    return {"train": train, **{s: GraphLoader(graphs, eval_labels, bs, indices=split[s]) for s in ("valid", "test")}}
 
 
 def data_parallel(model, objective):
@@ -141,8 +157,8 @@ def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool =
 
     t0 = time.perf_counter()
     graphs, labels, split, num_classes = data if data is not None else load_data(config, raw_dir)
-    loaders = build_loaders(config, graphs, labels, split)
-    in_dim = None if config["model"]["name"] == "ogb_mol" else int(graphs[0].ndata["feat"].shape[1])
+    loaders = build_loaders(config, graphs, labels, split, num_classes)
+    in_dim = None if config["model"]["name"] == "ogb_mol" else int(loaders["train"].graphs[0].ndata["feat"].shape[1])
     seed_everything(int(config["seed"]))
     model, objective = build_method(config, in_dim, num_classes)
     from ..nn.distributed import world_size
@@ -161,10 +177,12 @@ def run_spec(config: Mapping, *, raw_dir: Optional[str] = None, progress: bool =
               inputs=inputs, warmup=tr["warmup"], patience=tr["patience"], count_warmup=tr["count_warmup"],
               hma_lr=tr["hma_lr"], clip_grad_norm=tr["clip_grad_norm"], objective=objective,
               extra_eval=extra or None, optimizer=optimizer, checkpoint=checkpoint, progress=progress,
-              desc=desc, on_epoch=on_epoch)
+              desc=desc, on_epoch=on_epoch, lr_step=tr.get("lr_step"))
     h = rec["history"]
     rec.update(config=dict(config), sizes={s: len(split[s]) for s in ("train", "valid", "test")},
                test_evaluated=evaluate_test,
+               **({"synthetic": len(loaders["train"].indices) - len(split["train"])}
+                  if config["data"].get("gmixup") is not None else {}),
                in_dim=in_dim, num_classes=num_classes, setup_s=setup_s,
                params=sum(p.numel() for p in model.parameters() if p.requires_grad),
                epoch_s_mean=statistics.fmean(h["epoch_s"]), eval_s_mean=statistics.fmean(h["eval_s"]),

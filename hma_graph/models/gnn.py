@@ -1,15 +1,17 @@
-"""A plain message-passing graph classifier: L conv layers, a readout, a linear head.
+"""A plain message-passing graph classifier: L conv layers, a readout, a linear or two-layer head.
 
     h^(0) = x W_in                                   (N, d)      input projection
     h^(l) = dropout(ReLU(BN(conv_l(g, h^(l-1), w))))  (N, d)      l = 1..L  (no ReLU after the last)
     z     = readout(g, h^(L))                        (B, d)      mean / sum / max over each graph's nodes
-    logits = head(z)                                 (B, C)      a single nn.Linear
+    logits = head(z)                                 (B, C)      nn.Linear(d, C), or with head_layers=2
+                                                                 Linear(d, d) -> ReLU -> Linear(d, C)
 
 conv is ``dgl.nn.GINConv`` (MLP Linear-BN-ReLU-Linear, learnable eps, sum aggregation) or
 ``dgl.nn.GraphConv`` (symmetric normalisation, self-loops added by the caller's graph or allowed
 zero in-degree). Both accept optional per-edge weights ``w`` (shape (E,)), which CIGA uses to
 re-weight messages; ``w`` multiplies each message. This is the backbone of the OOD protocols
-(docs/PROTOCOLS.md, sections B and C: 3 layers, width 32 or 128, mean or max readout) and of the examples. It is an
+(docs/PROTOCOLS.md, sections B and C: 3 layers, width 32 or 128, mean or max readout), of Table 4
+(section E: GIN 5 x 64, mean readout, the two-layer head of G-Mixup's GIN) and of the examples. It is an
 "ordinary DGL classifier" in the sense of :func:`hma_graph.apply`: readout module ``pool``,
 head ``head``.
 """
@@ -44,14 +46,17 @@ class GNNClassifier(nn.Module):
         conv: "gin" or "gcn".
         readout: "mean", "sum" or "max".
         dropout: dropout after every layer.
+        head_layers: 1 (a linear head) or 2 (Linear(d, d) - ReLU - Linear(d, C), no dropout).
     Forward: ``forward(g, x, edge_weight=None) -> (B, num_classes)``; ``embed`` returns (B, d).
     """
 
     def __init__(self, in_dim: int, num_classes: int, hidden: int = 64, num_layers: int = 3,
-                 conv: str = "gin", readout: str = "mean", dropout: float = 0.0):
+                 conv: str = "gin", readout: str = "mean", dropout: float = 0.0, head_layers: int = 1):
         super().__init__()
         if conv not in ("gin", "gcn"):
             raise ValueError(f"conv must be 'gin' or 'gcn', got {conv!r}")
+        if head_layers not in (1, 2):
+            raise ValueError(f"head_layers must be 1 or 2, got {head_layers!r}")
         if readout not in _READOUTS:
             raise ValueError(f"readout must be one of {sorted(_READOUTS)}, got {readout!r}")
         for name, value in (("in_dim", in_dim), ("num_classes", num_classes), ("hidden", hidden),
@@ -72,7 +77,8 @@ class GNNClassifier(nn.Module):
             self.norms.append(nn.BatchNorm1d(hidden))
         self.dropout = Dropout(dropout)
         self.pool = _READOUTS[readout]()
-        self.head = nn.Linear(hidden, num_classes)
+        self.head = (nn.Linear(hidden, num_classes) if head_layers == 1 else
+                     nn.Sequential(nn.Linear(hidden, hidden), nn.ReLU(), nn.Linear(hidden, num_classes)))
 
     def node_embed(self, g: dgl.DGLGraph, x: torch.Tensor,
                    edge_weight: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -64,7 +64,7 @@ def test_unknown_keys_raise_naming_the_key():
     with pytest.raises(KeyError, match="unknown profile 'fast'"):
         registry.resolve("table3", "fast", T3)
     with pytest.raises(KeyError, match="unknown benchmark"):
-        registry.resolve("table4", "paper", T3)
+        registry.resolve("table9", "paper", T3)
     with pytest.raises(ValueError, match="unknown method 'dro'"):
         registry.resolve("ood", "paper", {**OOD, "method": "dro"})
 
