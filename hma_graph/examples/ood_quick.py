@@ -1,7 +1,15 @@
-"""The main job: ERM, IRM, V-REx, CIGAv1 and HMA on Spurious-Motif, generated on the spot.
+"""The main job: ERM, CIGAv1 and HMA on Spurious-Motif, generated on the spot, 8 paired seeds.
 
-    python -m hma_graph                        # 3 seeds; 3 min on 2 idle cores (two runs at a time)
+    python -m hma_graph                        # 8 seeds; about 4-5 min on 2 idle cores (two runs at a time)
+    python -m hma_graph --methods ERM IRM V-REx CIGAv1 HMA --seeds 0 1 2   # all five methods
     python -m hma_graph --seeds 0 --epochs 5   # a smoke run
+
+The question it answers: on the same graphs and seeds, which methods beat ERM when the training data
+carry a spurious shortcut? CIGAv1, a method built for this shift, is the positive control: measured
+over 10 seeds of this setting it scores 78.8-92.3% against ERM's 62.7-88.2% and beats ERM on every
+seed, so 8 seeds resolve it with a wide margin and show the comparison can detect a real effect.
+HMA's gain here is small: over 20 seeds, +1.61 points [-1.32, +4.54] (11 of 20 seeds up), an interval
+8 seeds cannot narrow to exclude 0 (``--seeds`` adds more; about 40 s of CPU per seed and method pair).
 
 Data: Spurious-Motif (:mod:`hma_graph.data.spmotif`, generated from the seed, no download): 3
 classes decided by a motif (cycle / house / crane) attached to a base graph (tree / ladder /
@@ -10,7 +18,7 @@ validation and test bases are independent of the label. 800 / 400 / 400 graphs, 
 everywhere by default (``--test-base large`` adds DIR's size shift to the test set, ~5x larger
 graphs, slower).
 
-Methods, all on the same backbone (``hma_graph.models.GNNClassifier``: GIN, 3 layers, width 32,
+Methods (default ERM, CIGAv1, HMA; IRM and V-REx with ``--methods``), all on the same backbone (``hma_graph.models.GNNClassifier``: GIN, 3 layers, width 32,
 mean readout, no dropout), the same data, seeds and selection:
 
 * ERM: cross-entropy.
@@ -46,6 +54,7 @@ from hma_graph.experiments.registry import resolve
 from hma_graph.metrics import summarize
 
 METHODS = ("ERM", "IRM", "V-REx", "CIGAv1", "HMA")
+DEFAULT_METHODS = ("ERM", "CIGAv1", "HMA")
 NAMES = {"ERM": "erm", "IRM": "irm", "V-REx": "vrex", "CIGAv1": "cigav1", "HMA": "hma"}
 BATCH_ROW = "HMA (batch inference, paper)"
 EXPLAIN = """How to read this. Every method trained the same GIN on the same generated graphs, in which
@@ -54,7 +63,10 @@ that learns the shortcut instead of the motif scores lower on test. Each seed is
 one initialisation; a method's number is its test accuracy at its best validation epoch. The paired
 table subtracts ERM's accuracy on the same seed: an interval that lies above 0 means the method
 beats ERM on this task at 95% confidence; one that contains 0 means {n} seeds cannot tell them
-apart (run more with --seeds)."""
+apart (run more with --seeds). CIGAv1 is the positive control (built for this shift; it beat ERM
+on every one of 10 measured seeds); HMA's measured gain in this setting is small (+1.6 points over
+20 seeds, interval [-1.3, +4.5]), so expect its interval here to contain 0: that is the answer, not
+a failure of the run."""
 
 
 def overrides(args) -> dict:
@@ -155,9 +167,9 @@ def main(argv=None):
 
     ap = argparse.ArgumentParser(prog="python -m hma_graph", description=plain(__doc__),
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2], help="seeds (default: 0 1 2)")
-    ap.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS, metavar="METHOD",
-                    help=f"any of {' '.join(METHODS)} (default: all)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=list(range(8)), help="seeds (default: 0-7)")
+    ap.add_argument("--methods", nargs="+", default=list(DEFAULT_METHODS), choices=METHODS, metavar="METHOD",
+                    help=f"any of {' '.join(METHODS)} (default: {' '.join(DEFAULT_METHODS)})")
     ap.add_argument("--epochs", type=int, default=60, help="training epochs, no early stopping (default 60)")
     ap.add_argument("--bias", type=float, default=0.9, help="Spurious-Motif bias b (default 0.9)")
     ap.add_argument("--n-train", type=int, default=800, help="training graphs (default 800)")

@@ -125,10 +125,11 @@ def test_main_job_smoke(capsys):
     from hma_graph.examples import ood_quick
 
     rows = ood_quick.main(["--seeds", "0", "1", "--epochs", "1", "--n-train", "60", "--n-eval", "30",
-                           "--no-progress", "--serial"])
+                           "--no-progress", "--serial", "--methods", *ood_quick.METHODS])
     names = [r["method"] for r in rows]
     assert names == ["ERM", "IRM", "V-REx", "CIGAv1", "HMA", ood_quick.BATCH_ROW]
     assert rows[0]["time_vs_erm"] == 1.0 and all(len(r["test"]) == 2 for r in rows)
     out = capsys.readouterr().out
     assert "| HMA |" in out and "[10/10] seed 1 HMA" in out and "| HMA − ERM |" in out
     assert "How to read this" in out
+    assert ood_quick.DEFAULT_METHODS == ("ERM", "CIGAv1", "HMA")
