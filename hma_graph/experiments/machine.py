@@ -16,6 +16,8 @@ def machine() -> dict:
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
            "python": platform.python_version(), "processor": platform.processor() or platform.machine(),
            "host": socket.gethostname()}
+    if hasattr(os, "nice"):
+        out["nice"] = os.nice(0)  # the process's scheduling niceness (a Ray worker's, for Ray tasks)
     if torch.cuda.is_available():
         out["cuda"] = torch.cuda.get_device_name()
     return out

@@ -1,4 +1,6 @@
 """Sweeps: Ray with two local workers gives the same records as the serial path; callbacks."""
+import os
+
 import pytest
 
 from hma_graph.experiments import registry
@@ -32,6 +34,8 @@ def test_ray_with_two_workers_equals_serial(tmp_path):
     assert len(on_ray.done) == 4 and on_ray.failed == []
     assert metrics(on_ray.done) == metrics(serial.done)
     assert {r["machine"]["threads"] for r in on_ray.done} == {1}
+    # Ray's default niceness for task workers is 15: they starved beside any busy process
+    assert {r["machine"]["nice"] for r in on_ray.done} == {os.nice(0)}
     again = run_sweep(jobs(), RecordStore(tmp_path / "ray"), workers=2, progress=False)
     assert again.done == [] and again.existing == 4                  # resumes: nothing to do
 
