@@ -82,12 +82,19 @@ def paired_table(records, suite: str, datasets) -> str:
     return markdown_table(["comparison"] + datasets, rows)
 
 
-def _backbone(dataset: str, m: Mapping) -> str:
-    """One backbone's description: 'NCI1: GCN 3x32 mean readout, dropout 0.3' (ASAP: its own model)."""
+def _backbone(m: Mapping) -> str:
+    """One model's description: 'GCN 3x32 mean readout, dropout 0.3' or 'ASAP 3x32, pooling ratio 0.8, ...'."""
     if m["name"] == "asap":
-        return f"{dataset} ASAP: {m['num_layers']}x{m['hidden']}, pooling ratio {m['ratio']:g}, dropout {m['dropout']}"
-    return (f"{dataset}: {m['conv'].upper()} {m['num_layers']}x{m['hidden']} {m['readout']} readout, dropout "
-            f"{m['dropout']}")
+        return f"ASAP {m['num_layers']}x{m['hidden']}, pooling ratio {m['ratio']:g}, dropout {m['dropout']}"
+    return f"{m['conv'].upper()} {m['num_layers']}x{m['hidden']} {m['readout']} readout, dropout {m['dropout']}"
+
+
+def backbones(records: Sequence[Mapping]) -> str:
+    """'GCN 3x32 ... (NCI1, DD); GIN 3x32 max ... (PROTEINS)': each model once, with its data sets."""
+    where: dict = {}
+    for r in records:
+        where.setdefault(_backbone(r["config"]["model"]), set()).add(r["spec"]["dataset"])
+    return "; ".join(f"{b} ({', '.join(sorted(ds))})" for b, ds in sorted(where.items())) or "-"
 
 
 def caption(suite: str, records: Sequence[Mapping]) -> str:
@@ -99,7 +106,6 @@ def caption(suite: str, records: Sequence[Mapping]) -> str:
     tr = lambda r: r["config"]["train"]  # noqa: E731
     early = lambda r: ("no early stopping" if tr(r)["patience"] is None else  # noqa: E731
                        f"early stopping with patience {tr(r)['patience']} counted after {tr(r)['warmup']} warm-up epochs")
-    bb = lambda r: _backbone(r["spec"]["dataset"], r["config"]["model"])  # noqa: E731
     hma = lambda r: None if r["config"]["hma"] is None else ", ".join(  # noqa: E731
         f"{k} {v}" for k, v in sorted(r["config"]["hma"].items()))
     ciga = lambda r: None if r["config"]["model"]["name"] != "ciga" else (  # noqa: E731
@@ -113,7 +119,7 @@ def caption(suite: str, records: Sequence[Mapping]) -> str:
              f"{values(lambda r: r['config']['profile'])}.",
              f"Training: up to {values(lambda r: tr(r)['epochs'])} epochs, {values(early)} (CIGA's rule), batch "
              f"{values(lambda r: tr(r)['batch_size'])}, Adam lr {values(lambda r: tr(r)['lr'])}. Backbones: "
-             f"{values(bb)}.",
+             f"{backbones(records)}.",
              f"Penalties (2 random environments per batch; IRM's penalty is summed over them, so lambda = 1 "
              f"here is DomainBed's 2): {values(pen)}. CIGA and DIR (rationale ratio r, weights): {values(ciga)}. "
              f"HMA (trained with "

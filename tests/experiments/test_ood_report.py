@@ -57,7 +57,9 @@ def test_every_method_renders_and_asap_dir_are_described():
     recs = [rec(m, "NCI1", 0, 0.1 * i) for i, m in enumerate(("erm", "asap", "dir", "cigav1", "irm", "hma"))]
     text = ood_report.render(recs, "tu")
     assert cells(text, "ASAP")[1] == "0.100 (n=1)" and cells(text, "DIR")[1] == "0.200 (n=1)"
-    assert "NCI1 ASAP: 3x32, pooling ratio 0.8" in text
+    assert "ASAP 3x32, pooling ratio 0.8, dropout 0.0 (NCI1)" in text
+    # the GCN of ERM/IRM/HMA and CIGA/DIR's backbone is listed once, with its data set
+    assert text.count("GCN 3x32 mean readout, dropout 0.3 (NCI1)") == 1
     assert "NCI1 dir r 0.25" in text
 
 
