@@ -75,14 +75,3 @@ def test_build_is_byte_deterministic_and_read_back(tmp_path):
     assert as_lists(raw["split"]) == HAND_60_20_20
     assert raw["mapping"]["smiles"].tolist() == TINY
 
-
-def test_open_is_quiet_on_first_processing(tmp_path, capfd):
-    # ogb prints "Loading necessary files..." and tqdm bars while it processes a folder the first time
-    labels = [i % 2 for i in range(len(TINY))]
-    ogb_folder.build_molecule_folder(TINY, labels, tmp_path / "f", label_names=["y"], frac_train=0.6,
-                                     frac_valid=0.2, frac_test=0.2, progress=False)
-    capfd.readouterr()
-    ds = ogb_folder.open_ogb_folder("ogbg-molbace", tmp_path / "f")
-    assert len(ds) == len(TINY) and (tmp_path / "f" / "processed").exists()
-    out, err = capfd.readouterr()
-    assert out == "" and err == ""
