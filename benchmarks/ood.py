@@ -25,7 +25,7 @@ from pathlib import Path
 from hma_graph.experiments import ood_report
 from hma_graph.experiments.cli import add_sweep_args, check_positive, run_benchmark
 from hma_graph.experiments.datasets import SENTIGRAPH_FILES, missing_sentigraph_files
-from hma_graph.experiments.ood_spec import METHODS, SUITES, check_datasets
+from hma_graph.experiments.ood_spec import DEFAULT_METHODS, METHODS, SUITES, check_datasets
 from hma_graph.experiments.registry import profile_names
 
 RESULTS = Path(__file__).resolve().parent / "results" / "ood"
@@ -37,10 +37,11 @@ def parse_args(argv=None):
     ap.add_argument("--suite", required=True, choices=sorted(SUITES), help="tu, sst or spmotif")
     ap.add_argument("--datasets", nargs="+", metavar="NAME",
                     help="tu: NCI1 NCI109 PROTEINS DD; sst: Graph-SST5 Graph-Twitter; spmotif: SPMotif-<bias> "
-                         "(default: the suite's data sets; spmotif: SPMotif-0.9)")
-    ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(METHODS), metavar="METHOD",
-                    help=f"any of {' '.join(METHODS)} (default: all)")
-    ap.add_argument("--seeds", type=int, nargs="+", help="default: the suite's seeds (tu, spmotif 0-2; sst 0-4)")
+                         "(default: the suite's data sets; spmotif: SPMotif-0.33, -0.6, -0.9)")
+    ap.add_argument("--methods", nargs="+", choices=METHODS, default=list(DEFAULT_METHODS), metavar="METHOD",
+                    help=f"any of {' '.join(METHODS)} (default: the paper's methods and hma; hma-s1 = HMA "
+                         "with lr_scale 1, the library default before 0.1)")
+    ap.add_argument("--seeds", type=int, nargs="+", help="default: the suite's seeds, 0-4")
     ap.add_argument("--profile", choices=profile_names("ood"), default="paper",
                     help="paper: the paper's protocol; quick: a smoke run, not a result")
     ap.add_argument("--epochs", type=int, help="override the profile's maximum epochs")

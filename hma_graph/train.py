@@ -51,9 +51,10 @@ import torch
 from tqdm import tqdm
 
 from . import checkpoint as ckpt
+from ._fit_state import FitState, describe_optimizer, fit_signature
 from .guards import check_inputs, non_finite_message
 from .losses import LOSSES, loss as classification_loss
-from .metrics import METRICS, compute_metric, select_epoch
+from .metrics import METRICS, compute_metric
 
 __all__ = ["fit", "predict", "train_epoch", "default_inputs"]
 
@@ -170,6 +171,57 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     ``history["lr"]``. ``test_loader=None``: the test set is never evaluated
     (``history["test"]`` and ``record["test"]`` hold None), as in a hyperparameter search.
     """
+    _check_fit_args(loss, metric, epochs, clip_grad_norm)
+    objective = _resolve_objective(objective, model)
+    if hma_lr is not None and not hasattr(model, "param_groups"):
+        raise ValueError(f"hma_lr={hma_lr} needs a model built by hma_graph.apply; got {type(model).__name__}")
+    params = model.param_groups(lr, hma_lr) if hma_lr is not None else model.parameters()
+    opt = (optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay)))(params)
+    sched = _step_schedule(opt, lr_step)
+    signature = fit_signature(model, metric=metric, epochs=epochs, lr=lr, hma_lr=hma_lr,
+                              weight_decay=weight_decay, loss=loss if objective is None else type(objective).__name__,
+                              warmup=warmup, patience=patience, count_warmup=count_warmup,
+                              clip_grad_norm=clip_grad_norm, optimizer=describe_optimizer(opt),
+                              **({} if lr_step is None else {"lr_step": [float(x) for x in lr_step]}))
+    checkpoint = None if checkpoint is None else Path(checkpoint)
+    run = FitState(with_lr=sched is not None)
+    if checkpoint is not None and checkpoint.exists():
+        run.restore(ckpt.load(checkpoint, signature), model, opt, sched, train_loader)
+    start, last_save = time.perf_counter() - run.elapsed, time.perf_counter()
+    bar = tqdm(range(run.epochs_done, epochs if not run.stopped else run.epochs_done), desc=desc,
+               disable=not progress, leave=False, initial=run.epochs_done, total=epochs)
+    for epoch in bar:
+        if hasattr(objective, "set_epoch"):  # objectives with an epoch schedule (DIR)
+            objective.set_epoch(epoch)
+        _train_logged(run.history, epoch, model, train_loader, opt, loss, inputs, objective, clip_grad_norm)
+        _evaluate(run.history, epoch, metric, model, {"valid": valid_loader, "test": test_loader}, inputs, objective)
+        if sched is not None:
+            run.history["lr"].append(opt.param_groups[0]["lr"])
+            sched.step()
+        run.track_best(model, counts=count_warmup or epoch >= (warmup or 0))
+        bar.set_postfix(loss=f"{run.history['train_loss'][-1]:.3f}", valid=f"{run.history['valid'][-1]:.3f}")
+        run.epochs_done = epoch + 1
+        run.stopped = patience is not None and epoch + 1 >= (warmup or 0) and run.since_best >= patience
+        if checkpoint is not None and epoch + 1 < epochs and (
+                run.stopped or time.perf_counter() - last_save >= checkpoint_every_s):
+            run.elapsed = time.perf_counter() - start
+            ckpt.save(run.state(signature, model, opt, sched, train_loader), checkpoint)
+            last_save = time.perf_counter()
+        if on_epoch is not None:
+            on_epoch(epoch, run.history)
+        if run.stopped:
+            break
+    bar.close()
+    record = run.record(metric, wall_s=time.perf_counter() - start)
+    model.load_state_dict(run.best_state)  # the model leaves fit at the selected epoch's weights
+    if extra_eval:
+        record["extra"] = {name: fn(model) for name, fn in extra_eval.items()}
+    if checkpoint is not None and checkpoint.exists():
+        checkpoint.unlink()
+    return record
+
+
+def _check_fit_args(loss: str, metric: str, epochs: int, clip_grad_norm: Optional[float]) -> None:
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     if clip_grad_norm is not None and not clip_grad_norm > 0:
@@ -178,101 +230,32 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         raise ValueError(f"unknown metric {metric!r}; known: {sorted(METRICS)}")
     if epochs < 1:
         raise ValueError(f"epochs must be >= 1, got {epochs}")
-    objective = _resolve_objective(objective, model)
-    if hma_lr is not None and not hasattr(model, "param_groups"):
-        raise ValueError(f"hma_lr={hma_lr} needs a model built by hma_graph.apply; got {type(model).__name__}")
-    params = model.param_groups(lr, hma_lr) if hma_lr is not None else model.parameters()
-    opt = (optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay)))(params)
-    sched = _step_schedule(opt, lr_step)
-    history = {"train_loss": [], "valid": [], "test": [], "epoch_s": [], "eval_s": [], "train_logs": {}}
-    if sched is not None:
-        history["lr"] = []
-    best_state, best_valid, since_best = None, None, 0
-    first_epoch, stopped, elapsed, resumed_at = 0, False, 0.0, []
-    signature = _signature(model, metric=metric, epochs=epochs, lr=lr, hma_lr=hma_lr,
-                           weight_decay=weight_decay, loss=loss if objective is None else type(objective).__name__,
-                           warmup=warmup, patience=patience, count_warmup=count_warmup,
-                           clip_grad_norm=clip_grad_norm, optimizer=_describe(opt),
-                           **({} if lr_step is None else {"lr_step": [float(x) for x in lr_step]}))
-    if checkpoint is not None:
-        checkpoint = Path(checkpoint)
-        if checkpoint.exists():
-            state = ckpt.load(checkpoint, signature)
-            model.load_state_dict(state["model"])
-            opt.load_state_dict(state["optimizer"])
-            history, best_state = state["history"], state["best_state"]
-            best_valid, since_best = state["best_valid"], int(state["since_best"])
-            first_epoch, stopped, elapsed = int(state["epochs_done"]), bool(state["stopped"]), float(state["elapsed"])
-            resumed_at = list(state["resumed_at"]) + [first_epoch]
-            ckpt.set_rng_state(state["rng"])
-            if sched is not None:
-                sched.load_state_dict(state["scheduler"])
-            if state["loader"] is not None:
-                train_loader.load_state_dict(state["loader"])
-    start = time.perf_counter() - elapsed
-    last_save = time.perf_counter()
-    bar = tqdm(range(first_epoch, epochs if not stopped else first_epoch), desc=desc, disable=not progress,
-               leave=False, initial=first_epoch, total=epochs)
-    for epoch in bar:
-        t0 = time.perf_counter()
-        if hasattr(objective, "set_epoch"):  # objectives with an epoch schedule (DIR)
-            objective.set_epoch(epoch)
-        logs: Dict[str, float] = {}
-        try:
-            train_loss = train_epoch(model, train_loader, opt, loss, inputs, objective, logs, clip_grad_norm)
-        except FloatingPointError as e:
-            raise FloatingPointError(f"epoch {epoch}, {e}") from None
-        history["train_loss"].append(train_loss)
-        history["epoch_s"].append(time.perf_counter() - t0)
-        for k, v in logs.items():  # a key first logged late gets None for the earlier epochs
-            history["train_logs"].setdefault(k, [None] * epoch).append(v)
-        for k, vals in history["train_logs"].items():
-            if len(vals) < epoch + 1:
-                vals.append(None)
-        t0 = time.perf_counter()
-        for split, loader in (("valid", valid_loader), ("test", test_loader)):
-            history[split].append(None if loader is None else _score(metric, model, loader, inputs, objective,
-                                                                      f"epoch {epoch}, {split}"))
-        history["eval_s"].append(time.perf_counter() - t0)
-        if sched is not None:
-            history["lr"].append(opt.param_groups[0]["lr"])
-            sched.step()
-        improved = best_valid is None or history["valid"][-1] > best_valid
-        if improved:
-            best_valid, since_best = history["valid"][-1], 0
-            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        else:
-            since_best += 1 if (count_warmup or epoch >= (warmup or 0)) else 0
-        bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}", valid=f"{history['valid'][-1]:.3f}")
-        stopped = patience is not None and epoch + 1 >= (warmup or 0) and since_best >= patience
-        now = time.perf_counter()
-        if checkpoint is not None and epoch + 1 < epochs and (stopped or now - last_save >= checkpoint_every_s):
-            ckpt.save({
-                "signature": signature, "model": model.state_dict(), "optimizer": opt.state_dict(),
-                "history": history, "best_state": best_state, "best_valid": best_valid,
-                "since_best": since_best, "epochs_done": epoch + 1, "stopped": stopped,
-                "elapsed": now - start, "resumed_at": resumed_at, "rng": ckpt.rng_state(),
-                "scheduler": None if sched is None else sched.state_dict(),
-                "loader": train_loader.state_dict() if hasattr(train_loader, "state_dict") else None},
-                checkpoint)
-            last_save = time.perf_counter()
-        if on_epoch is not None:
-            on_epoch(epoch, history)
-        if stopped:
-            break
-    bar.close()
-    best = select_epoch(history["valid"], METRICS[metric])
-    record = {"metric": metric, "epochs_run": len(history["valid"]), "selected_epoch": best,
-              "valid": history["valid"][best], "test": history["test"][best], "history": history,
-              "wall_s": time.perf_counter() - start}
-    if resumed_at:
-        record["resumed_at"] = resumed_at
-    model.load_state_dict(best_state)  # the model leaves fit at the selected epoch's weights
-    if extra_eval:
-        record["extra"] = {name: fn(model) for name, fn in extra_eval.items()}
-    if checkpoint is not None and checkpoint.exists():
-        checkpoint.unlink()
-    return record
+
+
+def _train_logged(history: dict, epoch: int, model, loader, opt, loss, inputs, objective, clip_grad_norm) -> None:
+    """One training epoch; appends its loss, time and objective logs to ``history``."""
+    t0 = time.perf_counter()
+    logs: Dict[str, float] = {}
+    try:
+        train_loss = train_epoch(model, loader, opt, loss, inputs, objective, logs, clip_grad_norm)
+    except FloatingPointError as e:
+        raise FloatingPointError(f"epoch {epoch}, {e}") from None
+    history["train_loss"].append(train_loss)
+    history["epoch_s"].append(time.perf_counter() - t0)
+    for k, v in logs.items():  # a key first logged late gets None for the earlier epochs
+        history["train_logs"].setdefault(k, [None] * epoch).append(v)
+    for vals in history["train_logs"].values():
+        if len(vals) < epoch + 1:
+            vals.append(None)
+
+
+def _evaluate(history: dict, epoch: int, metric: str, model, loaders: dict, inputs, objective) -> None:
+    """Appends the metric on every split of ``loaders`` (None for a None loader) and the time taken."""
+    t0 = time.perf_counter()
+    for split, loader in loaders.items():
+        history[split].append(None if loader is None else _score(metric, model, loader, inputs, objective,
+                                                                  f"epoch {epoch}, {split}"))
+    history["eval_s"].append(time.perf_counter() - t0)
 
 
 def _step_schedule(opt, lr_step):
@@ -285,21 +268,9 @@ def _step_schedule(opt, lr_step):
     return torch.optim.lr_scheduler.StepLR(opt, step_size=int(every), gamma=float(gamma))
 
 
-def _describe(opt) -> list:
-    """The optimiser's class and per-group hyperparameters (what a resumed run must match)."""
-    return [type(opt).__name__] + [{k: v for k, v in g.items() if k != "params" and isinstance(v, (int, float, str, bool))}
-                                   for g in opt.param_groups]
-
-
 def _score(metric: str, model, loader, inputs, objective, where: str) -> float:
     logits, y = predict(model, loader, inputs, objective)
     if not bool(torch.isfinite(logits).all()):
         raise FloatingPointError(f"{where}: {int((~torch.isfinite(logits)).any(-1).sum())} of {len(logits)} "
                                  "predictions are NaN/inf (non-finite inputs in this split, or a diverged model)")
     return compute_metric(metric, logits, y)
-
-
-def _signature(model, **args) -> dict:
-    """What a checkpoint must match to be resumed: fit's arguments and the parameter shapes."""
-    return {**args,
-            "state": [[k, list(v.shape)] for k, v in model.state_dict().items()]}

@@ -38,7 +38,7 @@ def loaders():
 def test_fit_record_and_selection():
     torch.manual_seed(0)
     model = hma_graph.apply(GNNClassifier(2, 2, hidden=16, readout="sum"), memory_size=16, slots_per_class=2)
-    rec = fit(model, *loaders(), metric="accuracy", epochs=6, progress=False)
+    rec = fit(model, *loaders(), metric="accuracy", epochs=6, lr=1e-2, progress=False)
     h = rec["history"]
     assert len(h["valid"]) == len(h["test"]) == len(h["train_loss"]) == rec["epochs_run"] == 6
     best = max(range(6), key=lambda i: (h["valid"][i], -i))

@@ -50,7 +50,6 @@ from __future__ import annotations
 
 import math
 import numbers
-from functools import lru_cache
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -61,83 +60,17 @@ from .. import _compat
 _compat.install()
 import dgl  # noqa: E402
 
+from .spmotif_shapes import (_MIN_SIZE, BASE_SIZE_PRESETS, BASES, MOTIF_EDGES,  # noqa: E402
+                             MOTIF_NUM_NODES, MOTIFS, base_edges, ladder_edges, tree_edges, wheel_edges)
+
 __all__ = [
     "BASES", "MOTIFS", "SPLITS", "BASE_SIZE_PRESETS", "MOTIF_EDGES",
     "tree_edges", "ladder_edges", "wheel_edges", "base_edges",
     "make_spurious_motif", "spurious_motif_splits",
 ]
 
-BASES: Tuple[str, ...] = ("tree", "ladder", "wheel")
-MOTIFS: Tuple[str, ...] = ("cycle", "house", "crane")
 SPLITS: Tuple[str, ...] = ("train", "val", "test")
 FEATURES: Tuple[str, ...] = ("random", "constant")
-
-# inclusive (low, high) ranges of the base size parameter: tree height h, ladder rungs k, wheel nodes n
-BASE_SIZE_PRESETS: Dict[str, Dict[str, Tuple[int, int]]] = {
-    "small": {"tree": (0, 2), "ladder": (8, 11), "wheel": (15, 19)},
-    "large": {"tree": (3, 5), "ladder": (30, 49), "wheel": (60, 79)},
-}
-_MIN_SIZE = {"tree": 0, "ladder": 1, "wheel": 4}
-
-MOTIF_NUM_NODES = 5
-# undirected edge lists on nodes 0..4; node 0 is the anchor joined to the base
-MOTIF_EDGES: Dict[str, np.ndarray] = {
-    "cycle": np.array([(0, 1), (1, 2), (2, 3), (3, 4), (4, 0)], dtype=np.int64),
-    "house": np.array([(1, 2), (2, 3), (3, 4), (4, 1), (0, 1), (0, 4)], dtype=np.int64),
-    "crane": np.array([(1, 2), (2, 3), (3, 4), (4, 1), (0, 1), (0, 3)], dtype=np.int64),
-}
-
-
-# ----------------------------------------------------------------------------- base graphs
-@lru_cache(maxsize=None)
-def tree_edges(branching: int, height: int) -> Tuple[int, np.ndarray]:
-    """Balanced ``branching``-ary tree of the given height, nodes in BFS order (root 0).
-
-    Node i > 0 has parent (i - 1) // r. Returns (num_nodes, edges (num_nodes - 1, 2) int64).
-    """
-    if branching < 2 or height < 0:
-        raise ValueError(f"tree needs branching >= 2 and height >= 0, got r={branching}, h={height}")
-    n = (branching ** (height + 1) - 1) // (branching - 1)
-    child = np.arange(1, n, dtype=np.int64)
-    e = np.stack([(child - 1) // branching, child], axis=1)
-    e.setflags(write=False)
-    return n, e
-
-
-@lru_cache(maxsize=None)
-def ladder_edges(rungs: int) -> Tuple[int, np.ndarray]:
-    """Ladder with k rungs: rails 0..k-1 and k..2k-1. Returns (2k, edges (3k - 2, 2))."""
-    if rungs < 1:
-        raise ValueError(f"ladder needs at least 1 rung, got {rungs}")
-    k = rungs
-    i = np.arange(k - 1, dtype=np.int64)
-    r = np.arange(k, dtype=np.int64)
-    e = np.concatenate([np.stack([i, i + 1], 1), np.stack([i + k, i + k + 1], 1), np.stack([r, r + k], 1)])
-    e.setflags(write=False)
-    return 2 * k, e
-
-
-@lru_cache(maxsize=None)
-def wheel_edges(num_nodes: int) -> Tuple[int, np.ndarray]:
-    """Wheel on n >= 4 nodes: hub 0, rim cycle 1..n-1. Returns (n, edges (2(n - 1), 2))."""
-    if num_nodes < 4:
-        raise ValueError(f"wheel needs at least 4 nodes (hub + a 3-cycle), got {num_nodes}")
-    rim = np.arange(1, num_nodes, dtype=np.int64)
-    nxt = np.roll(rim, -1)
-    e = np.concatenate([np.stack([np.zeros_like(rim), rim], 1), np.stack([rim, nxt], 1)])
-    e.setflags(write=False)
-    return num_nodes, e
-
-
-def base_edges(base: str, size: int, branching: int = 2) -> Tuple[int, np.ndarray]:
-    """(num_nodes, undirected edges (m, 2)) of a base graph; ``size`` is h, k or n (see module doc)."""
-    if base == "tree":
-        return tree_edges(int(branching), int(size))
-    if base == "ladder":
-        return ladder_edges(int(size))
-    if base == "wheel":
-        return wheel_edges(int(size))
-    raise ValueError(f"unknown base {base!r}; expected one of {BASES}")
 
 
 # ----------------------------------------------------------------------------- argument checks

@@ -9,18 +9,23 @@ checked against the reconstruction, and a record that does not match is refused 
 differences. The old config is kept in ``migrated_from``. Nothing is re-run.
 
     python -m hma_graph.experiments.migrate FOLDER --benchmark table3 --profile paper
+
+Later changes of what a config states are migrated the same way, by adding the value the old runs
+had: :func:`add_model_options` (CIGA's model options) and :func:`pin_hma_options` (``lr_scale`` 1,
+stated since 0.1 became the library default; ``--lr-scale-1``, which also renames those records'
+"hma" runs to the recipe "hma-s1").
 """
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
-from typing import Dict, Mapping, Tuple
+from typing import Dict, Mapping, Optional, Tuple
 
 from .registry import resolve
 from .store import RecordStore
 
-__all__ = ["migrate_record", "migrate_folder"]
+__all__ = ["migrate_record", "migrate_folder", "add_model_options", "pin_hma_options"]
 
 _T3_MODEL = ("num_layers", "emb_dim", "drop_ratio")
 _T3_HMA = ("label_dim", "memory_size", "slots_per_class", "momentum_warmup", "inference")
@@ -30,7 +35,9 @@ _OOD_DATA = ("self_loops", "bias", "sizes", "base_size", "test_base_size")
 
 def _table3(old: Mapping, spec: Mapping, profile: str) -> Tuple[dict, Dict[str, Tuple]]:
     plain = spec["variant"] == "plain"
-    over = {} if plain or "momentum_warmup" in old else {"hma": {"momentum_warmup": False}}
+    # records of this format predate lr_scale: they ran with 1
+    warmup = {} if "momentum_warmup" in old else {"momentum_warmup": False}
+    over = {} if plain else {"hma": {"lr_scale": 1.0, **warmup}}
     cfg = resolve("table3", profile, spec, over)
     got = {**{k: cfg["model"][k] for k in _T3_MODEL}, "batch_size": cfg["train"]["batch_size"],
            "lr": cfg["train"]["lr"], "train_limit": cfg["data"]["train_limit"], "profile": profile}
@@ -42,12 +49,12 @@ def _table3(old: Mapping, spec: Mapping, profile: str) -> Tuple[dict, Dict[str, 
 
 
 def _ood(old: Mapping, spec: Mapping, profile: str) -> Tuple[dict, Dict[str, Tuple]]:
-    cfg = resolve("ood", profile, spec)
+    cfg = resolve("ood", profile, spec, {"hma": {"lr_scale": 1.0}})  # records of this format predate lr_scale
     model = {k: v for k, v in cfg["model"].items() if k not in ("name", "ratio")}
     got = {"backbone": model, "objective": cfg["objective"]["name"], "objective_hparams": cfg["objective"]["hparams"],
            **{k: cfg["train"][k] for k in _OOD_TRAIN}, **{k: cfg["data"][k] for k in _OOD_DATA if k in cfg["data"]}}
     if cfg["hma"] is not None:
-        got["hma"] = cfg["hma"]
+        got["hma"] = {k: v for k, v in cfg["hma"].items() if k != "lr_scale"}
     if cfg["model"]["name"] == "ciga":
         got["ratio"] = cfg["model"]["ratio"]
     return cfg, {k: (old.get(k), v) for k, v in got.items()}
@@ -93,14 +100,19 @@ def migrate_folder(folder, benchmark: str, profile: str) -> int:
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("folder", type=Path)
-    ap.add_argument("--benchmark", choices=("table3", "ood"), required=True)
-    ap.add_argument("--profile", required=True)
+    ap.add_argument("--benchmark", choices=("table3", "ood"))
+    ap.add_argument("--profile")
+    ap.add_argument("--lr-scale-1", action="store_true",
+                    help="records made before lr_scale was stated: they ran with lr_scale 1 (pin_hma_options); "
+                         "their 'hma' runs become 'hma-s1'")
     args = ap.parse_args(argv)
-    print(f"{args.folder}: migrated {migrate_folder(args.folder, args.benchmark, args.profile)} record(s)")
-
-
-if __name__ == "__main__":
-    main()
+    if args.lr_scale_1:
+        n = pin_hma_options(args.folder, {"lr_scale": 1.0}, rename={"hma": "hma-s1"})
+        print(f"{args.folder}: {n} record(s) now state lr_scale 1")
+    elif args.benchmark and args.profile:
+        print(f"{args.folder}: migrated {migrate_folder(args.folder, args.benchmark, args.profile)} record(s)")
+    else:
+        ap.error("give --benchmark and --profile, or --lr-scale-1")
 
 
 def add_model_options(folder, model_name: str, options: Mapping) -> int:
@@ -119,3 +131,45 @@ def add_model_options(folder, model_name: str, options: Mapping) -> int:
         p.unlink()
         n += 1
     return n
+
+
+def pin_hma_options(folder, options: Mapping, rename: Optional[Mapping[str, str]] = None) -> int:
+    """Give every HMA record in ``folder`` the HMA ``options`` it ran with but whose keys its config
+    did not state (``lr_scale`` 1: the library default until 0.1 replaced it, and the registry began
+    to state it). With ``rename`` {old method: new}, a record of method ``old`` becomes one of
+    ``new`` (spec, config and file name; e.g. "hma" -> "hma-s1", the recipe that keeps lr_scale 1) where
+    its benchmark's registry has that recipe, so it stays shown as that row. Identity and file name follow; the old file name is
+    kept in ``previous_files``. Returns how many records changed."""
+    store, n = RecordStore(folder), 0
+    for p in sorted(Path(folder).glob("*.json")):
+        rec = store.read(p)
+        hma = rec["config"]["hma"]
+        if hma is None or all(k in hma for k in options):
+            continue
+        spec, cfg = dict(rec["spec"]), dict(rec["config"])
+        cfg["hma"] = {**hma, **{k: v for k, v in options.items() if k not in hma}}
+        new = (rename or {}).get(cfg["method"])
+        if new is not None and _knows(cfg, spec, new):
+            spec["variant" if "variant" in spec else "method"] = cfg["method"] = new
+        out = {k: v for k, v in rec.items() if k not in ("config", "identity", "name", "status", "spec")}
+        out["previous_files"] = list(rec.get("previous_files", [])) + [p.name]
+        if store.path(spec, cfg).exists():
+            raise FileExistsError(f"{p}: its migrated record {store.path(spec, cfg)} exists already")
+        store.write(spec, cfg, out)
+        p.unlink()
+        n += 1
+    return n
+
+
+def _knows(cfg: Mapping, spec: Mapping, method: str) -> bool:
+    """Whether the record's benchmark has ``method`` (resolving the renamed spec succeeds)."""
+    key = "variant" if "variant" in spec else "method"
+    try:
+        resolve(cfg["benchmark"], cfg["profile"], {**spec, key: method})
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    main()

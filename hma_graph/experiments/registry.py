@@ -10,7 +10,7 @@ progress bars are not in it)::
     {"benchmark", "profile", "dataset", "seed", "method",
      "data":      {...},  # split / generation settings (Table 3: train_limit; Spurious-Motif: bias, sizes)
      "model":     {"name": "ogb_mol" | "gnn" | "ciga" | "asap", ...constructor arguments},
-     "hma":       None | {...hma_graph.apply options},
+     "hma":       None | {...hma_graph.apply options; always with lr_scale},
      "objective": None | {"name": "erm" | "irm" | ..., "hparams": {...}},
      "train":     {"epochs", "batch_size", "lr", "hma_lr", "weight_decay", "clip_grad_norm",
                    "loss", "metric", "warmup", "patience", "count_warmup"[, "lr_step"]},
@@ -20,7 +20,9 @@ Optional keys (:data:`OPTIONAL_KEYS`) are allowed but never added by default, so
 does not set them resolves to the same config (and identity) as before they existed: Table 4's
 ``train.lr_step`` ``[every, gamma]`` (StepLR) and ``model.head_layers`` (2: a Linear-ReLU-Linear head).
 
-Every record stores its resolved config, and its identity is :func:`config_hash` of it, so records
+An HMA config always states ``lr_scale`` (the library default,
+:data:`hma_graph.nn.scaling.DEFAULT_LR_SCALE`, unless a profile or variant sets it), so records made
+under another default are another protocol. Every record stores its resolved config, and its identity is :func:`config_hash` of it, so records
 of another protocol are never mistaken for this one's. Profiles are nested dicts; a profile may
 name a ``"base"`` profile it overrides. ``overrides`` (nested dict) are applied last: a key that is
 not part of the config raises a ``KeyError`` naming it. The protocols themselves are described in
@@ -32,6 +34,8 @@ import copy
 import hashlib
 import json
 from typing import Dict, Mapping, Optional
+
+from ..nn.scaling import DEFAULT_LR_SCALE
 
 __all__ = ["resolve", "config_hash", "merge", "BENCHMARKS", "profile_names", "TRAIN_KEYS", "OPTIONAL_KEYS"]
 
@@ -121,6 +125,9 @@ def resolve(benchmark: str, profile_name: str, spec: Mapping, overrides: Optiona
     spec = check_spec(benchmark, spec)
     cfg = _module(benchmark).resolve(profile(benchmark, profile_name), spec)
     cfg = {"benchmark": benchmark, "profile": profile_name, **cfg}
+    if cfg["hma"] is not None and "lr_scale" not in cfg["hma"]:
+        # stated in every HMA config, so a change of the library default is a new protocol
+        cfg["hma"] = {**cfg["hma"], "lr_scale": DEFAULT_LR_SCALE}
     if overrides:
         bad = sorted(set(overrides) - set(SECTIONS))
         if bad:

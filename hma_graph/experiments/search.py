@@ -5,7 +5,7 @@
 A study searches one cell (benchmark, profile, data set, model/method) over a space from the
 registry (e.g. :data:`hma_graph.experiments.table3_spec.SEARCH_SPACES`): each parameter names a
 config key (``"hma.memory_size"``) and its values, and a trial is one resolved config with those
-overrides. The objective is the best validation metric over the epochs (the selection rule of the
+overrides (on top of ``fixed`` overrides shared by every trial). The objective is the best validation metric over the epochs (the selection rule of the
 benchmarks), averaged over the search seeds; the test set is never evaluated (``run_spec(...,
 evaluate_test=False)``). Every epoch reports the best-so-far validation value, so a pruner
 (default: successive halving, the synchronous form of ASHA, rungs at 10, 30, 90 epochs) stops poor
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
-from .registry import config_hash, resolve
+from .registry import config_hash, merge, resolve
 from .store import run_name
 
 __all__ = ["overrides_of", "make_study", "optimize", "recover_dead_trials", "trials_table"]
@@ -88,7 +88,7 @@ def _alive(pid: int) -> bool:
 
 
 def _objective(benchmark: str, profile: str, spec: Mapping, space: Mapping, seeds: Sequence[int], folder,
-               options: Mapping):
+               options: Mapping, fixed: Mapping):
     import optuna
 
     from .run import run_spec
@@ -97,7 +97,7 @@ def _objective(benchmark: str, profile: str, spec: Mapping, space: Mapping, seed
         params = {k: trial.suggest_categorical(k, list(v[1])) for k, v in space.items()}
         trial.set_user_attr("host", socket.gethostname())
         trial.set_user_attr("pid", os.getpid())
-        over = overrides_of(params, space)
+        over = merge(fixed, overrides_of(params, space), strict=False)
         values, t0 = [], time.perf_counter()
         for i, seed in enumerate(seeds):
             cfg = resolve(benchmark, profile, {**spec, "seed": seed}, over)
@@ -129,7 +129,8 @@ def _objective(benchmark: str, profile: str, spec: Mapping, space: Mapping, seed
 
 
 def optimize(benchmark: str, profile: str, spec: Mapping, space: Mapping, folder, *, trials: int,
-             seeds: Sequence[int] = (0,), pruner="halving", options: Optional[Mapping] = None) -> object:
+             seeds: Sequence[int] = (0,), pruner="halving", options: Optional[Mapping] = None,
+             fixed: Optional[Mapping] = None) -> object:
     """Run the study of one cell until it holds ``trials`` finished (complete or pruned) trials."""
     import optuna
 
@@ -140,7 +141,8 @@ def optimize(benchmark: str, profile: str, spec: Mapping, space: Mapping, folder
     left = trials - len(study.get_trials(deepcopy=False, states=done))
     if left > 0:
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study.optimize(_objective(benchmark, profile, spec, space, seeds, folder, options or {}), n_trials=left,
+        study.optimize(_objective(benchmark, profile, spec, space, seeds, folder, options or {}, fixed or {}),
+                       n_trials=left,
                        callbacks=[optuna.study.MaxTrialsCallback(trials, states=done)], catch=())
     return study
 

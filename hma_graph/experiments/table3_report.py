@@ -112,7 +112,8 @@ def caption(records) -> str:
     def hma(r):
         h = r["config"]["hma"]
         return None if h is None else (f"d_l {h['label_dim']}, m1 {h['memory_size']}, m2 {h['slots_per_class']}/"
-                                       f"class, momentum warm-up {'on' if h['momentum_warmup'] else 'off'}")
+                                       f"class, momentum warm-up {'on' if h['momentum_warmup'] else 'off'}, "
+                                       f"lr_scale {h.get('lr_scale', 1):g}")
 
     epochs = "; ".join(f"{short(d)} " + values(lambda r, d=d: r["spec"]["epochs"] if r["spec"]["dataset"] == d else None)
                        for d in _order({r["spec"]["dataset"] for r in records}, DATASETS))

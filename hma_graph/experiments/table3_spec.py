@@ -3,8 +3,11 @@
 Spec: ``{"dataset", "epochs", "model", "variant", "seed"}``. ``model`` is one of OGB's mol-example
 backbones (gcn, gcn-v, gin, gin-v: ``hma_graph.models.ogb_mol.OGBMolGNN``); ``variant`` is
 "plain" (the backbone's own linear head), an HMA variant of :func:`hma_graph.apply` (hma, rma, abd,
-abd+syn, abd+rma, param) or a recipe variant, not in the paper ("hma-lr0.1": hma with the HMA layer
-at 0.1 x the Adam lr; "hma-authors-lr0.1": the same with the authors' attention block). Protocol: ``docs/PROTOCOLS.md``, section A.
+abd+syn, abd+rma, param; with the library's default ``lr_scale`` 0.1) or a recipe variant, not in the
+paper ("hma-s1": hma with ``lr_scale`` 1, everything at one Adam lr as in the paper and the library
+before 0.1 became the default; "hma-lr0.1": hma-s1 with the HMA layer at 0.1 x the Adam lr through a
+parameter group; "hma-authors-lr0.1": the same with the authors' attention block). Protocol:
+``docs/PROTOCOLS.md``, section A.
 
 Profiles: "paper" (5 layers x 300, dropout 0.5, batch 32, Adam 1e-3, 100 epochs; HMA d_l 16,
 m1 = 96 = 3 x batch, m2 = 32, momentum copy with the library's warm-up, isolated inference) and
@@ -23,9 +26,12 @@ __all__ = ["DATASETS", "MODELS", "VARIANTS", "LR_VARIANTS", "ABD_VARIANTS", "PRO
 SPEC_KEYS = ("dataset", "epochs", "model", "variant", "seed")
 DATASETS = ("ogbg-molbace", "ogbg-molbbbp", "ogbg-molhiv")
 MODELS = {"gcn": ("gcn", False), "gcn-v": ("gcn", True), "gin": ("gin", False), "gin-v": ("gin", True)}
-VARIANTS = ("plain", "hma", "hma-lr0.1", "hma-authors-lr0.1", "rma", "abd", "abd+syn", "abd+rma", "param")
+VARIANTS = ("plain", "hma", "hma-s1", "hma-lr0.1", "hma-authors-lr0.1", "rma", "abd", "abd+syn", "abd+rma",
+            "param")
 # recipe variants, not in the paper: name -> (apply variant, factor on the lr for the HMA layer, HMA overrides)
-RECIPES = {"hma-lr0.1": ("hma", 0.1, {}), "hma-authors-lr0.1": ("hma", 0.1, {"block": "authors"})}
+RECIPES = {"hma-s1": ("hma", None, {"lr_scale": 1.0}),
+           "hma-lr0.1": ("hma", 0.1, {"lr_scale": 1.0}),
+           "hma-authors-lr0.1": ("hma", 0.1, {"block": "authors", "lr_scale": 1.0})}
 LR_VARIANTS = {name: (lib, factor) for name, (lib, factor, _) in RECIPES.items()}
 
 
@@ -73,6 +79,8 @@ def row_label(model: str, variant: str) -> str:
     base = model.split("-")[0].upper() + ("-v" if model.endswith("-v") else "")
     if variant in LR_VARIANTS:
         lib, factor = LR_VARIANTS[variant]
+        if factor is None:
+            return f"{base}+{lib.upper()} (lr_scale {RECIPES[variant][2]['lr_scale']:g})"
         block = RECIPES[variant][2].get("block")
         return f"{base}+{lib.upper()} ({block + ' block, ' if block else ''}HMA lr x{factor:g})"
     return base if variant == "plain" else f"{base}+{variant.upper()}"

@@ -50,7 +50,7 @@ from torch import nn
 from .attention import AttentionBlock
 from .distributed import gather_rows
 from .memory import MemoryQueue
-from .scaling import scale_learning_rate
+from .scaling import DEFAULT_LR_SCALE, scale_learning_rate
 
 __all__ = ["HMA", "VARIANTS", "inference_mode"]
 
@@ -114,7 +114,7 @@ class HMA(nn.Module):
                  label_dim: Optional[int] = None, memory_size: int = 128, slots_per_class: int = 32,
                  num_heads: int = 4, dropout: float = 0.1, inference: str = "isolated",
                  attn_scale: str = "head", head_input: str = "label", slot_init_std: float = 1.0,
-                 block: str = "ours", memory_labels: str = "embed", lr_scale: float = 1.0):
+                 block: str = "ours", memory_labels: str = "embed", lr_scale: float = DEFAULT_LR_SCALE):
         super().__init__()
         if variant not in VARIANTS:
             raise ValueError(f"unknown HMA variant {variant!r}; choose one of {sorted(VARIANTS)}")

@@ -23,7 +23,11 @@ import torch
 from torch import nn
 from torch.nn.utils import parametrize
 
-__all__ = ["Scale", "scale_learning_rate"]
+__all__ = ["Scale", "scale_learning_rate", "DEFAULT_LR_SCALE"]
+
+# the library default of ``HMA(lr_scale=)`` / ``hma_graph.apply(lr_scale=)``: the HMA layer learns at
+# 0.1 x the optimiser's lr (README, "Add HMA"; measured in benchmarks/results/table3/paper)
+DEFAULT_LR_SCALE = 0.1
 
 
 class Scale(nn.Module):

@@ -48,3 +48,49 @@ def test_folder_migration_keeps_every_value(tmp_path):
     assert problems == [] and len(records) == 1 and records[0]["test"] == 0.75
     assert not (tmp_path / f"{OLD_T3['name']}.json").exists()
     assert migrate_folder(tmp_path, "table3", "paper") == 0            # idempotent
+
+
+def _record_now(store, benchmark, profile, spec, test, drop=("lr_scale",)):
+    """A record as the registry made it before lr_scale was stated: the same config without it."""
+    from hma_graph.experiments.registry import resolve
+
+    cfg = resolve(benchmark, profile, spec)
+    if cfg["hma"] is not None:
+        cfg["hma"] = {k: v for k, v in cfg["hma"].items() if k not in drop}
+    return store.write(spec, cfg, {"test": test, "valid": test})
+
+
+def test_lr_scale_is_pinned_to_1_and_hma_runs_become_hma_s1(tmp_path):
+    from hma_graph.experiments.migrate import main, pin_hma_options
+    from hma_graph.experiments.registry import config_hash, resolve
+
+    store = RecordStore(tmp_path)
+    t3 = {"dataset": "ogbg-molbace", "epochs": 2, "model": "gin", "seed": 0}
+    _record_now(store, "table3", "quick", {**t3, "variant": "hma"}, 0.61)
+    _record_now(store, "table3", "quick", {**t3, "variant": "hma-lr0.1"}, 0.62)
+    plain = _record_now(store, "table3", "quick", {**t3, "variant": "plain"}, 0.60)
+    ood = {"suite": "tu", "dataset": "DD", "seed": 1}
+    _record_now(store, "ood", "quick", {**ood, "method": "hma"}, 0.2)
+    t4 = {"dataset": "IMDB-BINARY", "method": "hma", "seed": 1314}
+    _record_now(store, "table4", "quick", t4, 0.7)
+    main([str(tmp_path), "--lr-scale-1"])
+    records, problems = store.scan()
+    assert problems == [] and len(records) == 5
+    by = {(r["config"]["benchmark"], r["spec"].get("variant", r["spec"].get("method"))): r for r in records}
+    assert set(by) == {("table3", "hma-s1"), ("table3", "hma-lr0.1"), ("table3", "plain"), ("ood", "hma-s1"),
+                       ("table4", "hma")}
+    # each migrated record is what the registry resolves today for its (renamed) spec: shown, not re-run
+    for (bench, _), r in by.items():
+        if bench != "table4":
+            assert r["identity"] == config_hash(resolve(bench, "quick", r["spec"]))
+    # Table 4 has no "hma-s1" recipe: the record keeps its name, states lr_scale 1 and is another protocol
+    assert by["table4", "hma"]["config"]["hma"]["lr_scale"] == 1.0
+    assert by["table4", "hma"]["identity"] != config_hash(resolve("table4", "quick", t4))
+    assert by["table3", "plain"]["identity"] == plain["identity"]            # no HMA: untouched
+    lr01 = by["table3", "hma-lr0.1"]
+    assert lr01["config"]["hma"]["lr_scale"] == 1.0 and lr01["test"] == 0.62 and lr01["config"]["method"] == "hma-lr0.1"
+    assert sorted(r["test"] for r in records) == [0.2, 0.6, 0.61, 0.62, 0.7]      # nothing lost
+    assert all(r["previous_files"] for r in records if r["config"]["hma"] is not None)
+    # today's "hma" is another config (lr_scale 0.1): the old runs are never counted as its runs
+    assert resolve("table3", "quick", {**t3, "variant": "hma"})["hma"]["lr_scale"] == 0.1
+    assert pin_hma_options(tmp_path, {"lr_scale": 1.0}, rename={"hma": "hma-s1"}) == 0   # idempotent

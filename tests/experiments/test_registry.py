@@ -13,7 +13,7 @@ def test_table3_resolution_holds_everything_the_run_depends_on():
     assert cfg["model"] == {"name": "ogb_mol", "gnn_type": "gin", "virtual_node": True, "num_layers": 5,
                             "emb_dim": 300, "drop_ratio": 0.5}
     assert cfg["hma"] == {"variant": "hma", "label_dim": 16, "memory_size": 96, "slots_per_class": 32,
-                          "momentum_warmup": True, "inference": "isolated"}
+                          "momentum_warmup": True, "inference": "isolated", "lr_scale": 1.0}
     assert cfg["train"]["hma_lr"] == pytest.approx(1e-4) and cfg["train"]["epochs"] == 100
     assert cfg["eval"] == {"other_inference": "batch"} and cfg["objective"] is None
     plain = registry.resolve("table3", "paper", {**T3, "variant": "plain"})
@@ -80,3 +80,27 @@ def test_overrides_and_identity():
     flipped = registry.resolve("table3", "paper", T3, {"hma": {"inference": "batch"}})
     assert flipped["eval"]["other_inference"] == "isolated"
     assert len(registry.config_hash(base)) == 12
+
+
+def test_every_hma_config_states_lr_scale():
+    """The library default (0.1) is written into every HMA config, so a later change of the default
+    is a new protocol; the recipes of the earlier default state 1."""
+    from hma_graph.experiments.registry import resolve
+    from hma_graph.nn.scaling import DEFAULT_LR_SCALE
+
+    t3 = {"dataset": "ogbg-molbace", "epochs": 100, "model": "gin", "seed": 0}
+    want = {"hma": DEFAULT_LR_SCALE, "abd": DEFAULT_LR_SCALE, "hma-s1": 1.0, "hma-lr0.1": 1.0,
+            "hma-authors-lr0.1": 1.0}
+    for variant, scale in want.items():
+        assert resolve("table3", "paper", {**t3, "variant": variant})["hma"]["lr_scale"] == scale, variant
+    assert resolve("table3", "paper", {**t3, "variant": "plain"})["hma"] is None
+    lr01 = resolve("table3", "paper", {**t3, "variant": "hma-lr0.1"})
+    assert lr01["train"]["hma_lr"] == pytest.approx(1e-4)       # the parameter-group recipe, on the unscaled layer
+    ood = {"suite": "tu", "dataset": "NCI1", "seed": 0}
+    assert resolve("ood", "paper", {**ood, "method": "hma"})["hma"]["lr_scale"] == DEFAULT_LR_SCALE
+    assert resolve("ood", "paper", {**ood, "method": "hma-s1"})["hma"]["lr_scale"] == 1.0
+    assert resolve("ood", "paper", {**ood, "method": "erm"})["hma"] is None
+    t4 = resolve("table4", "paper", {"dataset": "IMDB-BINARY", "method": "rma", "seed": 1314})
+    assert t4["hma"]["lr_scale"] == DEFAULT_LR_SCALE
+    over = resolve("ood", "paper", {**ood, "method": "hma"}, {"hma": {"lr_scale": 0.5}})
+    assert over["hma"]["lr_scale"] == 0.5

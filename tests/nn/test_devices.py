@@ -20,9 +20,9 @@ def test_attention_block_matches_the_cpu(device):
 
 def test_hma_trains_and_writes_on_the_device(device):
     torch.manual_seed(0)
-    layer = HMA(8, 3, memory_size=6, slots_per_class=2, dropout=0.0)
+    layer = HMA(8, 3, memory_size=6, slots_per_class=2, dropout=0.0, lr_scale=1.0)
     h, y = torch.randn(4, 8), torch.tensor([0, 1, 2, 1])
-    ref_layer = HMA(8, 3, memory_size=6, slots_per_class=2, dropout=0.0)
+    ref_layer = HMA(8, 3, memory_size=6, slots_per_class=2, dropout=0.0, lr_scale=1.0)
     ref_layer.load_state_dict(layer.state_dict())
     ref = ref_layer.train()(h, labels=y)
     layer = layer.to(device).train()

@@ -22,7 +22,7 @@ def _effective(model):
 def test_values_unchanged_and_one_adam_step_is_s_times_smaller():
     torch.manual_seed(0)
     h, y = torch.randn(6, 12, dtype=torch.float64), torch.tensor([0, 1, 2, 0, 1, 2])
-    plain = HMA(12, 3, memory_size=8, slots_per_class=2, dropout=0.0).double()
+    plain = HMA(12, 3, memory_size=8, slots_per_class=2, dropout=0.0, lr_scale=1.0).double()
     scaled = HMA(12, 3, memory_size=8, slots_per_class=2, dropout=0.0, lr_scale=0.1).double()
     # copy the plain model's values into the scaled one through the parametrisation (w -> theta = w / s)
     with torch.no_grad():
@@ -65,3 +65,30 @@ def test_state_dict_roundtrip_and_bad_values():
             HMA(8, 2, lr_scale=bad)
     lin = torch.nn.Linear(2, 2)
     assert scale_learning_rate(copy.deepcopy(lin), 1.0).weight is not None
+
+
+def test_default_scale_is_0_1_and_every_stored_parameter_learns():
+    """The library default: every HMA parameter is parametrised with s = DEFAULT_LR_SCALE = 0.1
+    (what a user's plain Adam after hma_graph.apply gets), and one training step gives every stored
+    tensor theta a non-zero gradient, in every variant but "param" (the parameter-count control)."""
+    from hma_graph.nn.hma import VARIANTS
+    from hma_graph.nn.scaling import DEFAULT_LR_SCALE
+
+    assert DEFAULT_LR_SCALE == 0.1
+    for variant in VARIANTS:
+        torch.manual_seed(0)
+        m = HMA(8, 3, variant, memory_size=6, slots_per_class=2, dropout=0.0).train()
+        assert m.lr_scale == 0.1
+        names = [n for n, _ in m.named_parameters()]
+        assert names and all(n.endswith(".original") for n in names), names
+        scales = {p.scale for mod in m.modules() for p in getattr(mod, "parametrizations", {}).values()
+                  for p in p}
+        assert scales == {0.1}
+        h, y = torch.randn(6, 8), torch.tensor([0, 1, 2, 0, 1, 2])
+        for _ in range(2):  # the second step reads what the first wrote
+            m.zero_grad()
+            torch.nn.functional.cross_entropy(m(h, labels=y), y).backward()
+        if variant == "param":  # the parameter-count control: parts are registered but never read
+            continue
+        silent = [n for n, p in m.named_parameters() if p.grad is None or p.grad.abs().sum() == 0]
+        assert not silent, f"{variant}: no gradient for {silent}"
