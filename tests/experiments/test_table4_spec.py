@@ -10,12 +10,13 @@ from hma_graph.experiments.table4_spec import METHODS, SEEDS
 
 ROOT = Path(__file__).resolve().parents[2]
 SPEC = {"dataset": "IMDB-BINARY", "method": "vanilla", "seed": 1314}
-# committed records (git ls-files): their identity is the hash of the config they were made with
+# committed records (git ls-files): their identity is the hash of the config they were made with (HMA
+# records made before lr_scale was stated: migrated with `python -m hma_graph.experiments.migrate --lr-scale-1`)
 COMMITTED = ["table3/paper/dataset=ogbg-molbace__epochs=100__model=gin__seed=0__variant=plain.9f1f49a6a5ad.json",
-             "table3/paper/dataset=ogbg-molbace__epochs=100__model=gin__seed=0__variant=hma.988d03d161a4.json",
-             "table3/paper/dataset=ogbg-molbbbp__epochs=100__model=gin__seed=0__variant=hma-lr0.1.365b7f2de25e.json",
+             "table3/paper/dataset=ogbg-molbace__epochs=100__model=gin__seed=0__variant=hma-s1.5f8e0b7bec2b.json",
+             "table3/paper/dataset=ogbg-molbbbp__epochs=100__model=gin__seed=0__variant=hma-lr0.1.2f7e664375e7.json",
              "ood/tu-paper/dataset=NCI1__method=erm__seed=0__suite=tu.00f664c29ea4.json",
-             "ood/tu-paper/dataset=NCI1__method=hma__seed=0__suite=tu.ec62969d9a65.json",
+             "ood/tu-paper/dataset=NCI1__method=hma-s1__seed=0__suite=tu.b60269683fea.json",
              "ood/spmotif-paper/dataset=SPMotif-0.9__method=cigav2__seed=0__suite=spmotif.bf89da9ba280.json"]
 
 
