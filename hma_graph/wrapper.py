@@ -219,7 +219,9 @@ def apply(model: nn.Module, num_classes: Optional[int] = None, *, head: Union[st
         momentum_warmup: ramp lambda_t = min(lambda, (1 + t) / (10 + t)) over the first updates
             (default; see the module docstring for why); False = constant lambda (the paper).
         **hma_options: passed to :class:`hma_graph.nn.HMA` (label_dim, memory_size,
-            slots_per_class, num_heads, dropout, inference, attn_scale, head_input, ...).
+            slots_per_class, num_heads, dropout, inference, attn_scale, head_input, ...), among them
+            ``lr_scale`` (default 0.1: the HMA layer learns at 0.1 x the optimiser's lr in a plain
+            ``Adam(model.parameters())``; 1 = the paper's single lr).
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"apply() needs a torch.nn.Module, got {type(model).__name__}")

@@ -97,11 +97,13 @@ class HMA(nn.Module):
             current E at every read, so E gets gradient through memory) or "stored" (the authors'
             queue: the label token E(y) is stored at write time, without gradient, and goes stale).
             The authors' configuration is ``block="authors", memory_labels="stored",
-            attn_scale="full"``, with ``momentum_warmup=False`` in :func:`hma_graph.apply` and
+            attn_scale="full", lr_scale=1``, with ``momentum_warmup=False`` in :func:`hma_graph.apply` and
             gradient-norm clipping at 1.0 in training (``fit(clip_grad_norm=1.0)``).
-        lr_scale: s > 0; every HMA parameter is stored as theta and used as w = s * theta, so a
-            plain Adam over all of the model's parameters at lr trains this layer at about s * lr
-            (:mod:`hma_graph.nn.scaling`; with SGD the factor is s**2). 1 = no reparametrisation.
+        lr_scale: s > 0 (default 0.1, :data:`~hma_graph.nn.scaling.DEFAULT_LR_SCALE`); every HMA
+            parameter is stored as theta and used as w = s * theta, so a plain Adam over all of the
+            model's parameters at lr trains this layer at about s * lr (:mod:`hma_graph.nn.scaling`;
+            with SGD the factor is s**2). 1 = no reparametrisation, every parameter at the one lr
+            (the paper's setting).
 
     Forward: ``forward(h, labels=None, keys=None, write=None) -> logits`` of shape (B, n), or
     (B, 1) for binary. In training mode with a queue, ``labels`` are required (they are written
