@@ -101,8 +101,8 @@ def test_sst_sweep_on_generated_files(tmp_path, monkeypatch, capsys):
 
 def test_spmotif_sweep_quick(tmp_path, monkeypatch):
     out = tmp_path / "spm"
-    argv = ["--suite", "spmotif", "--profile", "quick", "--methods", "erm", "cigav2", "hma", "--seeds", "0",
-            "--epochs", "1", "--out", str(out), "--no-progress", "--serial"]
+    argv = ["--suite", "spmotif", "--datasets", "SPMotif-0.9", "--profile", "quick", "--methods", "erm", "cigav2",
+            "hma", "--seeds", "0", "--epochs", "1", "--out", str(out), "--no-progress", "--serial"]
     OOD["main"](argv)
     recs = _check_sweep(out, ["erm", "cigav2", "hma"], "SPMotif-0.9", [0], monkeypatch, argv)
     r = {x["spec"]["method"]: x for x in recs}
