@@ -42,6 +42,7 @@ RESULTS = Path(__file__).resolve().parent / "results"
 CONFIGS = {  # name -> apply() options; None = the backbone alone
     "backbone": None,
     "hma": dict(variant="hma"),
+    "hma (lr_scale 1)": dict(variant="hma", lr_scale=1.0),  # no reparametrisation (the default before 0.1)
     "hma (online features)": dict(variant="hma", memory_encoder="online"),
     "rma": dict(variant="rma"),
     "abd": dict(variant="abd"),
