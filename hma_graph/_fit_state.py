@@ -68,7 +68,8 @@ class FitState:
 
 def describe_optimizer(opt) -> list:
     """The optimiser's class and per-group hyperparameters (what a resumed run must match)."""
-    return [type(opt).__name__] + [{k: v for k, v in g.items() if k != "params" and isinstance(v, (int, float, str, bool))}
+    plain = (int, float, str, bool)
+    return [type(opt).__name__] + [{k: v for k, v in g.items() if k != "params" and isinstance(v, plain)}
                                    for g in opt.param_groups]
 
 

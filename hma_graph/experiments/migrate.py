@@ -138,8 +138,8 @@ def pin_hma_options(folder, options: Mapping, rename: Optional[Mapping[str, str]
     did not state (``lr_scale`` 1: the library default until 0.1 replaced it, and the registry began
     to state it). With ``rename`` {old method: new}, a record of method ``old`` becomes one of
     ``new`` (spec, config and file name; e.g. "hma" -> "hma-s1", the recipe that keeps lr_scale 1) where
-    its benchmark's registry has that recipe, so it stays shown as that row. Identity and file name follow; the old file name is
-    kept in ``previous_files``. Returns how many records changed."""
+    its benchmark's registry has that recipe, so it stays shown as that row. Identity and file name
+    follow; the old file name is kept in ``previous_files``. Returns how many records changed."""
     store, n = RecordStore(folder), 0
     for p in sorted(Path(folder).glob("*.json")):
         rec = store.read(p)

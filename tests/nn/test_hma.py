@@ -255,7 +255,8 @@ def test_state_dict_round_trip_restores_predictions_and_memory():
 
 def test_stored_memory_labels_go_stale_and_carry_no_gradient():
     torch.manual_seed(0)
-    layers = {m: HMA(6, 3, "rma", label_dim=6, memory_size=8, memory_labels=m, lr_scale=1.0).train() for m in ("embed", "stored")}
+    layers = {m: HMA(6, 3, "rma", label_dim=6, memory_size=8, memory_labels=m, lr_scale=1.0).train()
+              for m in ("embed", "stored")}
     layers["stored"].load_state_dict(layers["embed"].state_dict(), strict=False)
     h, y = torch.randn(4, 6), torch.tensor([0, 1, 2, 1])
     for layer in layers.values():
