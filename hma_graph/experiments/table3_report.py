@@ -16,7 +16,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 import numpy as np
 
 from .report import collect, fmt_cell, fmt_paired, fmt_paper, markdown_table, paired, paper_table, time_ratios
-from .table3_spec import ABD_VARIANTS, DATASETS, LR_VARIANTS, MODELS, VARIANTS, row_label, short
+from .table3_spec import ABD_VARIANTS, DATASETS, MODELS, NOT_IN_PAPER, VARIANTS, row_label, short
 
 __all__ = ["cells_of", "render", "paired_rows", "plot_paired"]
 
@@ -34,8 +34,8 @@ def cells_of(records, value: str = "test") -> Dict:
 
 
 def _shown(v: str, cells, m: str, datasets) -> bool:
-    """Learning-rate variants are not paper rows: shown only where measured."""
-    return v not in LR_VARIANTS or any((d, m, v) in cells for d in datasets)
+    """Recipe variants are not paper rows: shown only where measured."""
+    return v not in NOT_IN_PAPER or any((d, m, v) in cells for d in datasets)
 
 
 def main_table(cells, paper, datasets, models, variants) -> str:
@@ -109,18 +109,24 @@ def caption(records) -> str:
         return (f"{m['num_layers']} layers x {m['emb_dim']}, dropout {m['drop_ratio']}, batch {t['batch_size']}, "
                 f"Adam lr {t['lr']}" + (f", first {lim} training graphs" if lim else ""))
 
-    def hma(r):
-        h = r["config"]["hma"]
-        return None if h is None else (f"d_l {h['label_dim']}, m1 {h['memory_size']}, m2 {h['slots_per_class']}/"
-                                       f"class, momentum warm-up {'on' if h['momentum_warmup'] else 'off'}, "
-                                       f"lr_scale {h.get('lr_scale', 1):g}")
+    def hma(r):  # one entry per row name: the settings of different variants never run together
+        h, lr = r["config"]["hma"], r["config"]["train"]
+        if h is None:
+            return None
+        name = row_label("gcn", r["spec"]["variant"]).split("+", 1)[1]
+        return (f"{name}: d_l {h['label_dim']}, m1 {h['memory_size']}, m2 {h['slots_per_class']}/class, "
+                f"momentum warm-up {'on' if h['momentum_warmup'] else 'off'}, lr_scale {h.get('lr_scale', 1):g}"
+                + (f", {h['block']} block" if h.get("block", "ours") != "ours" else "")
+                + ("" if lr.get("hma_lr") is None else f", HMA layer Adam lr {lr['hma_lr']:g}"))
 
+    by_variant = {r["spec"]["variant"]: x for r in records if (x := hma(r))}
+    settings = "; ".join(dict.fromkeys(by_variant[v] for v in _order(by_variant, VARIANTS)))
     epochs = "; ".join(f"{short(d)} " + values(lambda r, d=d: r["spec"]["epochs"] if r["spec"]["dataset"] == d else None)
                        for d in _order({r["spec"]["dataset"] for r in records}, DATASETS))
     return (f"Table 3, profile {values(lambda r: r['config']['profile'])}: test ROC-AUC (%) on the official "
             f"scaffold split at the epoch of best validation ROC-AUC; ours = mean ± sample std over seeds "
             f"(n = seeds), seeds {values(lambda r: r['spec']['seed'])}; epochs: {epochs}; backbone "
-            f"{values(backbone)}; HMA {values(hma)}; main number with HMA inference mode: "
+            f"{values(backbone)}; HMA settings ({settings or '-'}); main number with HMA inference mode: "
             f"{values(lambda r: (r['config']['hma'] or {}).get('inference'))} (paper: batch inference, "
             f"{paper_table('table3')['seeds']} seeds, {paper_table('table3')['epochs']} epochs).")
 
