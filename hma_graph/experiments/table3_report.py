@@ -109,7 +109,7 @@ def caption(records) -> str:
         return (f"{m['num_layers']} layers x {m['emb_dim']}, dropout {m['drop_ratio']}, batch {t['batch_size']}, "
                 f"Adam lr {t['lr']}" + (f", first {lim} training graphs" if lim else ""))
 
-    def hma(r):  # one entry per row name: the settings of different variants never run together
+    def hma(r):  # one entry per row, named: settings of different variants are never merged
         h, lr = r["config"]["hma"], r["config"]["train"]
         if h is None:
             return None
@@ -120,7 +120,7 @@ def caption(records) -> str:
                 + ("" if lr.get("hma_lr") is None else f", HMA layer Adam lr {lr['hma_lr']:g}"))
 
     by_variant = {r["spec"]["variant"]: x for r in records if (x := hma(r))}
-    settings = "; ".join(dict.fromkeys(by_variant[v] for v in _order(by_variant, VARIANTS)))
+    settings = "; ".join(by_variant[v] for v in _order(by_variant, VARIANTS))
     epochs = "; ".join(f"{short(d)} " + values(lambda r, d=d: r["spec"]["epochs"] if r["spec"]["dataset"] == d else None)
                        for d in _order({r["spec"]["dataset"] for r in records}, DATASETS))
     return (f"Table 3, profile {values(lambda r: r['config']['profile'])}: test ROC-AUC (%) on the official "
