@@ -21,8 +21,8 @@ from typing import Dict, Mapping
 from .registry import merge, train_section
 
 __all__ = ["DEFAULT_METHODS", "RECIPE_METHODS", "SUITES", "METHODS", "LABELS", "BACKBONES", "HMA_SETTINGS",
-           "PENALTIES", "CIGA_HPARAMS", "SPMOTIF_CIGA", "PROFILES", "SPEC_KEYS", "resolve", "ciga_hparams", "ciga_model_options", "spmotif_bias",
-           "check_datasets", "backbone_config"]
+           "PENALTIES", "CIGA_HPARAMS", "SPMOTIF_CIGA", "PROFILES", "SPEC_KEYS", "resolve", "ciga_hparams",
+           "ciga_model_options", "spmotif_bias", "check_datasets", "backbone_config"]
 
 SPEC_KEYS = ("suite", "dataset", "method", "seed")
 # the paper's methods (the default of a sweep), then recipes of ours: "hma-s1" is HMA with lr_scale 1

@@ -24,10 +24,10 @@ An HMA config always states ``lr_scale`` (the library default,
 :data:`hma_graph.nn.scaling.DEFAULT_LR_SCALE`, unless a profile or variant sets it), so records made
 under another default are another protocol. Every record stores its resolved config, and its
 identity is :func:`config_hash` of it, so records of another protocol are never mistaken for this
-one's. Profiles are nested dicts; a profile may
-name a ``"base"`` profile it overrides. ``overrides`` (nested dict) are applied last: a key that is
-not part of the config raises a ``KeyError`` naming it. The protocols themselves are described in
-``docs/PROTOCOLS.md``; the benchmark-specific tables are :mod:`.table3_spec`, :mod:`.ood_spec` and :mod:`.table4_spec`.
+one's. Profiles are nested dicts; a profile may name a ``"base"`` profile it overrides.
+``overrides`` (nested dict) are applied last: a key that is not part of the config raises a
+``KeyError`` naming it. The protocols themselves are described in ``docs/PROTOCOLS.md``; the
+benchmark-specific tables are :mod:`.table3_spec`, :mod:`.ood_spec` and :mod:`.table4_spec`.
 """
 from __future__ import annotations
 

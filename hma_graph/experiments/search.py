@@ -6,10 +6,10 @@ A study searches one cell (benchmark, profile, data set, model/method) over a sp
 registry (e.g. :data:`hma_graph.experiments.table3_spec.SEARCH_SPACES`): each parameter names a
 config key (``"hma.memory_size"``) and its values, and a trial is one resolved config with those
 overrides (on top of ``fixed`` overrides shared by every trial). The objective is the best
-validation metric over the epochs (the selection rule of the benchmarks), averaged over the search seeds; the test set is never evaluated (``run_spec(...,
-evaluate_test=False)``). Every epoch reports the best-so-far validation value, so a pruner
-(default: successive halving, the synchronous form of ASHA, rungs at 10, 30, 90 epochs) stops poor
-trials early. A grid sampler enumerates the space without repeats.
+validation metric over the epochs (the selection rule of the benchmarks), averaged over the search
+seeds; the test set is never evaluated (``run_spec(..., evaluate_test=False)``). Every epoch
+reports the best-so-far validation value, so a pruner (default: successive halving, the synchronous
+form of ASHA, rungs at 10, 30, 90 epochs) stops poor trials early. A grid sampler enumerates the space without repeats.
 
 Storage: one Optuna journal file per results folder (``<out>/search.journal``, a text log of
 every trial, committed like the records), shared by all workers through file locks, so the same
