@@ -22,7 +22,7 @@ from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, 
 from ..metrics import summarize
 
 __all__ = ["markdown_table", "fmt", "fmt_cell", "fmt_paper", "paired", "fmt_paired", "collect", "value_of",
-           "time_ratios", "paper_table", "PERCENT_METRICS", "scale", "problems_note"]
+           "time_ratios", "paper_table", "PERCENT_METRICS", "scale", "problems_note", "running_best_test"]
 
 PERCENT_METRICS = ("accuracy", "rocauc")
 PAPER = Path(__file__).resolve().with_name("paper.json")
@@ -91,6 +91,29 @@ def fmt_paired(d: Optional[Mapping], metric: str) -> str:
         return "-"
     ci = "" if d["lo"] is None else f" [{fmt(d['lo'], metric, True)}, {fmt(d['hi'], metric, True)}]"
     return f"{fmt(d['mean'], metric, True)}{ci} ({d['up']}/{d['n']} seeds up)"
+
+
+def running_best_test(valid: Sequence[float], test: Sequence[float], patience: Optional[int],
+                      warmup: int = 0) -> List[float]:
+    """What a CIGA-style training loop logs per epoch: the test value of the best validation epoch so far.
+
+    Epoch e (0-based) with validation v_e and test t_e: if v_e > best (strictly; best starts at 0 with
+    test 0) the pair is taken and the counter reset, else the counter grows by 1 once e >= warmup;
+    when e >= warmup and counter >= patience the loop stops without logging e. The HMA authors'
+    "mean +- std" averages this list over every epoch of every seed (README, Deviations); our tables
+    use one value per seed instead. Returns the logged values, one per epoch before the stop.
+    """
+    best_valid, best_test, count, out = 0.0, 0.0, 0, []
+    for epoch, (v, t) in enumerate(zip(valid, test)):
+        if v > best_valid:
+            best_valid, best_test = v, t
+            count = 0 if best_valid != 1.0 else count + int(epoch >= warmup)
+        else:
+            count += int(epoch >= warmup)
+        if patience is not None and epoch >= warmup and count >= patience:
+            break
+        out.append(best_test)
+    return out
 
 
 def value_of(record: Mapping, key: str):

@@ -5,7 +5,7 @@ import statistics
 import pytest
 
 from hma_graph.experiments.report import (collect, fmt, fmt_cell, fmt_paired, markdown_table, paired,
-                                          time_ratios)
+                                          running_best_test, time_ratios)
 
 
 def test_paired_difference_and_t_interval_by_hand():
@@ -57,3 +57,15 @@ def test_collect_and_time_ratios():
     # seed 0: (30/10)/(10/10) = 3; seed 1: (40/20)/(20/10) = 1; seed 2: (150/30)/(30/30) = 5 -> 3
     assert t["hma"] == {"run": 3.0, "epoch": 3.0, "pairs": 3}
     assert t["erm"] == {"run": 1.0, "epoch": 1.0, "pairs": 4}
+
+
+def test_running_best_test_logs_the_best_so_far_and_stops_like_ciga():
+    valid = [0.0, 0.3, 0.2, 0.5, 0.5, 0.4, 0.1, 0.9]
+    test = [0.7, 0.1, 0.9, 0.2, 0.8, 0.6, 0.3, 0.4]
+    # epoch 0: validation 0 is not > 0, so the logged test is the starting 0; ties keep the earlier epoch
+    assert running_best_test(valid, test, patience=None) == [0, 0.1, 0.1, 0.2, 0.2, 0.2, 0.2, 0.4]
+    # warm-up 3: the counter only grows from epoch 3 on (epochs 4, 5 -> 2): epoch 5 stops, unlogged
+    assert running_best_test(valid, test, patience=2, warmup=3) == [0, 0.1, 0.1, 0.2, 0.2]
+    # without warm-up the counter also grows at epoch 2 and is reset at 3
+    assert running_best_test(valid, test, patience=2) == [0, 0.1, 0.1, 0.2, 0.2]
+    assert running_best_test(valid, test, patience=3) == [0, 0.1, 0.1, 0.2, 0.2, 0.2]
