@@ -17,12 +17,13 @@ and recomputes each method's number in two ways from the same per-epoch historie
 Writes README.md beside this file (the table; the paper's numbers from hma_graph's paper.json).
 """
 import statistics
+import sys
 from pathlib import Path
 
 from hma_graph._atomic import write_text_atomic
 from hma_graph.experiments.cli import table_records
 from hma_graph.experiments.ood_spec import LABELS
-from hma_graph.experiments.report import markdown_table, paper_table, running_best_test
+from hma_graph.experiments.report import fmt_cell, fmt_paper, markdown_table, paper_table, running_best_test
 from hma_graph.experiments.store import RecordStore
 
 HERE = Path(__file__).resolve().parent
@@ -37,10 +38,6 @@ def loop_values(record) -> list:
                              train["warmup"] or 0)
 
 
-def cell(values) -> str:
-    return f"{statistics.mean(values):.3f} ± {statistics.stdev(values):.3f}" if len(values) > 1 else "-"
-
-
 def table(records) -> str:
     """The markdown table (one row per method and data set) and a summary line of the differences."""
     paper = paper_table("table6")["rows"]
@@ -51,23 +48,23 @@ def table(records) -> str:
             runs = [r for r in records if r["spec"]["method"] == m and r["spec"]["dataset"] == d]
             if not runs:
                 continue
-            ours = [r["test"] for r in runs]
-            loop = [x for r in runs for x in loop_values(r)]
-            p = paper.get(LABELS[m], {}).get(d)
-            diffs[(m, d)] = statistics.mean(loop) - statistics.mean(ours)
-            rows.append([LABELS[m], d, len(runs), cell(ours), cell(loop),
-                         f"{statistics.mean(loop) - statistics.mean(ours):+.3f}",
-                         "-" if p is None else f"{p[0]:.2f} ± {p[1]:.2f}"])
+            ours = {r["spec"]["seed"]: r["test"] for r in runs}
+            loop = dict(enumerate(x for r in runs for x in loop_values(r)))
+            diffs[(m, d)] = statistics.mean(loop.values()) - statistics.mean(ours.values())
+            rows.append([LABELS[m], d, fmt_cell(ours, "mcc"), fmt_cell(loop, "mcc"), f"{diffs[(m, d)]:+.3f}",
+                         fmt_paper(paper.get(LABELS[m], {}).get(d))])
     ciga = [v for (m, _), v in diffs.items() if m.startswith("ciga")]
     summary = (f"The authors' statistic is below ours on {sum(v < 0 for v in diffs.values())} of {len(diffs)} cells "
                f"(mean difference {statistics.mean(diffs.values()):+.3f}); on the CIGA rows on "
                f"{sum(v < 0 for v in ciga)} of {len(ciga)} (mean {statistics.mean(ciga):+.3f}).")
-    return markdown_table(["method", "data set", "seeds", "ours: test at best valid", "authors' epoch average",
+    return markdown_table(["method", "data set", "ours: test at best valid (n seeds)", "authors' epoch average (n epochs)",
                            "difference", "paper"], rows) + "\n\n" + summary
 
 
 if __name__ == "__main__":
     records, notes = table_records(RecordStore(FOLDER), "ood", "paper")
+    for note in notes:
+        print(f"note: {note[2:]}", file=sys.stderr)
     records = [r for r in records if r["spec"].get("suite") == "tu"]
     text = table(records)
     print(text)
