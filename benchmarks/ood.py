@@ -15,7 +15,7 @@ run continues from its last saved epoch. TABLE.md is rewritten after every finis
 
 Protocols: docs/PROTOCOLS.md, sections B (tu), C (sst), D (methods), F (spmotif); every setting
 (backbones, HMA, penalties, CIGA per data set, profiles) is in hma_graph/experiments/ood_spec.py.
-Methods: erm irm vrex ibirm cigav1 cigav2 hma.
+Methods: erm asap dir irm vrex ibirm cigav1 cigav2 hma (the paper's nine), and hma-s1 (HMA at lr_scale 1).
 """
 from __future__ import annotations
 
