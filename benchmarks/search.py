@@ -10,7 +10,8 @@ Adam lr in {1e-3, 1e-4}, block in {ours, authors}), each trial the Table 3 "hma"
 overrides, scored by its best validation ROC-AUC (mean over --seeds), pruned by successive halving
 on the best-so-far validation value (rungs at 10, 30, 90 epochs). The search seed defaults to 100,
 a seed the evaluation does not use. Trials live in <out>/search.journal (resumable, shared by workers:
---workers N runs N Ray tasks, --serial one process). Writes <out>/SEARCH.md (every finished trial,
+--workers N runs N Ray tasks, --serial one process); a trial whose process died, or whose machine
+stopped writing its heartbeat 5 minutes ago, is run again by the next command. Writes <out>/SEARCH.md (every finished trial,
 best first) and <out>/SENSITIVITY.png (best validation ROC-AUC over (m1, m2) per cell).
 """
 from __future__ import annotations

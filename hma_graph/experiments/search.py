@@ -16,20 +16,30 @@ every trial, committed like the records), shared by all workers through file loc
 command resumes a search and several processes (or Ray tasks, on a cluster with the folder on a
 shared file system) work on it together. A trial that was running when its process died is marked
 failed when the next command starts, and its parameters are queued again; its training resumes from
-the checkpoint it left in ``<out>/.partial/``.
+the checkpoint it left in ``<out>/.partial/`` (on the same machine; the folder is not committed). A
+running trial's process writes a heartbeat (the user attribute ``heartbeat``, Unix time) into the
+journal every ``HEARTBEAT_S`` seconds. Its process counts as dead when it ran on this host and its pid
+is gone, or when it ran elsewhere and its last heartbeat (else its start) is more than ``STALE_S``
+seconds old: a search whose machine was switched off, continued from the committed journal on
+another machine, takes the trial up again instead of leaving it running for ever.
 """
 from __future__ import annotations
 
 import os
 import socket
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 from .registry import config_hash, merge, resolve
 from .store import run_name
 
-__all__ = ["overrides_of", "make_study", "optimize", "recover_dead_trials", "trials_table"]
+__all__ = ["overrides_of", "make_study", "optimize", "recover_dead_trials", "trials_table", "HEARTBEAT_S", "STALE_S"]
+
+HEARTBEAT_S = 60.0   # seconds between two heartbeats of a running trial
+STALE_S = 300.0      # a trial of another host without a heartbeat for this long is taken as dead
 
 
 def overrides_of(params: Mapping, space: Mapping[str, Tuple[str, Sequence]]) -> dict:
@@ -61,20 +71,50 @@ def make_study(study_name: str, folder, space: Mapping, pruner="halving"):
                                pruner=pruner, direction="maximize", load_if_exists=True)
 
 
-def recover_dead_trials(study) -> List[int]:
-    """Mark trials left RUNNING by a dead process on this host as failed and queue their
-    parameters again; returns their numbers."""
+def recover_dead_trials(study, stale_s: float = STALE_S) -> List[int]:
+    """Mark trials left RUNNING by a dead process as failed and queue their parameters again;
+    returns their numbers. Dead: on this host, its pid is gone; on another host, no heartbeat (or,
+    before the first one, no start) for more than ``stale_s`` seconds."""
     import optuna
 
     out = []
     for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        host, pid = t.user_attrs.get("host"), t.user_attrs.get("pid")
-        if host != socket.gethostname() or pid is None or _alive(int(pid)):
+        if not _dead(t, stale_s):
             continue
         study._storage.set_trial_state_values(t._trial_id, optuna.trial.TrialState.FAIL)
         study.enqueue_trial(t.params, skip_if_exists=False)
         out.append(t.number)
     return out
+
+
+def _dead(trial, stale_s: float) -> bool:
+    host, pid = trial.user_attrs.get("host"), trial.user_attrs.get("pid")
+    if host == socket.gethostname() and pid is not None:
+        return not _alive(int(pid))
+    last = trial.user_attrs.get("heartbeat")
+    if last is None and trial.datetime_start is not None:
+        last = trial.datetime_start.timestamp()  # optuna stores local time
+    return last is not None and time.time() - float(last) > stale_s
+
+
+@contextmanager
+def _heartbeat(trial, every: float):
+    """Writes ``time.time()`` to the trial's user attribute ``heartbeat`` now and every ``every`` s."""
+    stop = threading.Event()
+
+    def beat():
+        while True:
+            trial.set_user_attr("heartbeat", time.time())
+            if stop.wait(every):
+                return
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _alive(pid: int) -> bool:
@@ -89,43 +129,53 @@ def _alive(pid: int) -> bool:
 
 def _objective(benchmark: str, profile: str, spec: Mapping, space: Mapping, seeds: Sequence[int], folder,
                options: Mapping, fixed: Mapping):
-    import optuna
-
-    from .run import run_spec
-
     def objective(trial):
         params = {k: trial.suggest_categorical(k, list(v[1])) for k, v in space.items()}
         trial.set_user_attr("host", socket.gethostname())
         trial.set_user_attr("pid", os.getpid())
         over = merge(fixed, overrides_of(params, space), strict=False)
-        values, t0 = [], time.perf_counter()
-        for i, seed in enumerate(seeds):
-            cfg = resolve(benchmark, profile, {**spec, "seed": seed}, over)
-            trial.set_user_attr(f"config_{seed}", config_hash(cfg))
-            ckpt = Path(folder) / ".partial" / f"{run_name({**spec, 'seed': seed})}.{config_hash(cfg)}.pt"
-            reported = []
-
-            def report(epoch, history, i=i):
-                best = max(v for v in history["valid"] if v is not None)
-                if i == 0:  # intermediate values: the first search seed's best-so-far validation
-                    for e in range(len(reported), epoch + 1):
-                        trial.report(max(history["valid"][:e + 1]), e)
-                        reported.append(e)
-                    if trial.should_prune():
-                        raise optuna.TrialPruned(f"pruned at epoch {epoch} (best valid {best:.4f})")
-
-            try:
-                rec = run_spec(cfg, evaluate_test=False, on_epoch=report, checkpoint=ckpt, **options)
-            except optuna.TrialPruned:
-                ckpt.unlink(missing_ok=True)  # a pruned trial never resumes
-                raise
-            values.append(rec["valid"])
-            trial.set_user_attr(f"valid_{seed}", rec["valid"])
-            trial.set_user_attr(f"epoch_{seed}", rec["selected_epoch"])
+        t0 = time.perf_counter()
+        with _heartbeat(trial, HEARTBEAT_S):
+            values = [_seed_value(trial, benchmark, profile, {**spec, "seed": seed}, over, folder, options,
+                                  report=i == 0) for i, seed in enumerate(seeds)]
         trial.set_user_attr("wall_s", time.perf_counter() - t0)
         return sum(values) / len(values)
 
     return objective
+
+
+def _seed_value(trial, benchmark: str, profile: str, spec: Mapping, over: Mapping, folder, options: Mapping,
+                report: bool) -> float:
+    """Best validation value of one search seed's run (test never evaluated). With ``report``, the
+    best-so-far validation value is the trial's intermediate value every epoch and the pruner may
+    stop the run; a pruned run's checkpoint is deleted (it never resumes)."""
+    import optuna
+
+    from .run import run_spec
+
+    cfg = resolve(benchmark, profile, spec, over)
+    seed, reported = spec["seed"], []
+    trial.set_user_attr(f"config_{seed}", config_hash(cfg))
+    ckpt = Path(folder) / ".partial" / f"{run_name(spec)}.{config_hash(cfg)}.pt"
+
+    def on_epoch(epoch, history):
+        if not report:
+            return
+        for e in range(len(reported), epoch + 1):
+            trial.report(max(history["valid"][:e + 1]), e)
+            reported.append(e)
+        if trial.should_prune():
+            best = max(v for v in history["valid"] if v is not None)
+            raise optuna.TrialPruned(f"pruned at epoch {epoch} (best valid {best:.4f})")
+
+    try:
+        rec = run_spec(cfg, evaluate_test=False, on_epoch=on_epoch, checkpoint=ckpt, **options)
+    except optuna.TrialPruned:
+        ckpt.unlink(missing_ok=True)
+        raise
+    trial.set_user_attr(f"valid_{seed}", rec["valid"])
+    trial.set_user_attr(f"epoch_{seed}", rec["selected_epoch"])
+    return rec["valid"]
 
 
 def optimize(benchmark: str, profile: str, spec: Mapping, space: Mapping, folder, *, trials: int,
@@ -155,7 +205,8 @@ def trials_table(study, space: Mapping, metric: str = "rocauc") -> List[dict]:
     for t in study.get_trials(deepcopy=False):
         if t.state not in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
             continue
-        value = t.value if t.state == optuna.trial.TrialState.COMPLETE else max(t.intermediate_values.values(), default=None)
+        complete = t.state == optuna.trial.TrialState.COMPLETE
+        value = t.value if complete else max(t.intermediate_values.values(), default=None)
         rows.append({"number": t.number, "state": t.state.name.lower(), **{k: t.params[k] for k in space},
                      "value": value, "epochs": len(t.intermediate_values), "wall_s": t.user_attrs.get("wall_s")})
     return sorted(rows, key=lambda r: (r["state"] != "complete", -(r["value"] or 0.0)))

@@ -1,11 +1,13 @@
 """The search: a grid on validation only, resumable through its journal, pruning, dead trials."""
 import subprocess
 import sys
+import time
 
 import optuna
 import pytest
 
 import hma_graph.experiments.run as run_module
+import hma_graph.experiments.search as search
 from hma_graph.experiments.search import make_study, optimize, overrides_of, recover_dead_trials, trials_table
 
 SPACE = {"m1": ("hma.memory_size", [16, 32]), "m2": ("hma.slots_per_class", [2, 4])}
@@ -62,3 +64,38 @@ def test_a_dead_workers_trial_is_failed_and_queued_again(tmp_path):
     states = [t.state for t in study.get_trials()]
     assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.WAITING]
     assert study.get_trials()[1].system_attrs["fixed_params"] == trial.params
+
+
+def _running_trial(study, **attrs):
+    trial = study.ask({"m1": optuna.distributions.CategoricalDistribution([16, 32]),
+                       "m2": optuna.distributions.CategoricalDistribution([2, 4])})
+    for k, v in attrs.items():
+        trial.set_user_attr(k, v)
+    return trial
+
+
+def test_a_trial_of_another_host_is_dead_once_its_heartbeat_is_stale(tmp_path):
+    study = make_study("s", tmp_path, SPACE, "none")
+    stale = _running_trial(study, host="machine-switched-off", pid=1, heartbeat=time.time() - 301)
+    _running_trial(study, host="machine-still-on", pid=1, heartbeat=time.time() - 30)
+    assert recover_dead_trials(study) == [stale.number]                     # the live one is left alone
+    states = [t.state.name for t in study.get_trials()]
+    assert states == ["FAIL", "RUNNING", "WAITING"]
+    assert study.get_trials()[2].system_attrs["fixed_params"] == stale.params
+
+
+def test_without_a_heartbeat_the_start_time_counts(tmp_path):
+    study = make_study("s", tmp_path, SPACE, "none")
+    trial = _running_trial(study, host="elsewhere", pid=1)
+    assert recover_dead_trials(study) == []                                 # just started: alive
+    time.sleep(0.05)
+    assert recover_dead_trials(study, stale_s=0.01) == [trial.number]
+
+
+def test_a_running_trial_writes_heartbeats(tmp_path, tiny_profile, monkeypatch):
+    monkeypatch.setattr(search, "HEARTBEAT_S", 0.01)
+    t0 = time.time()
+    study = optimize("ood", "tiny", SPEC, SPACE, tmp_path, trials=1, seeds=[7], pruner="none")
+    beat = study.trials[0].user_attrs["heartbeat"]
+    assert t0 <= beat <= time.time()
+    assert beat > study.trials[0].datetime_start.timestamp() + 0.01         # beaten again after the start
