@@ -27,8 +27,9 @@ What :func:`load_tu` returns (see :class:`TUData`), per graph i with n_i nodes:
 Parsing is vectorised numpy (DD, 1.7M edge lines, parses in about 2 s); the result is cached under
 ``<data root>/tu/processed/NAME-<key>.pt`` as a dict of tensors (``torch.load(weights_only=True)``),
 written to a temporary file and renamed into place. The key (:func:`hma_graph.data.cache.cache_key`)
-hashes the zip's registered (or accepted, :func:`~hma_graph.data.fetch.expected_sha256`) SHA-256, the data set name and :data:`PARSER_VERSION`, so a new zip or
-parser never reads a stale cache; an unreadable cache is parsed again.
+hashes the zip's registered (or accepted, :func:`~hma_graph.data.fetch.expected_sha256`) SHA-256,
+the data set name and :data:`PARSER_VERSION`, so a new zip or parser never reads a stale cache; an
+unreadable cache is parsed again.
 
 :func:`tu_size_shift` applies :func:`hma_graph.data.splits.size_shift_split` (docs/PROTOCOLS.md,
 section B): NCI1 1942/215/412, NCI109 1872/207/421, PROTEINS 511/56/112, DD 533/59/118
@@ -144,21 +145,7 @@ def read_tu_zip(zip_path: Union[str, Path], name: str) -> Dict[str, torch.Tensor
     Raises FileNotFoundError for a missing member, ValueError for inconsistent files.
     """
     zip_path = Path(zip_path)
-    with zipfile.ZipFile(zip_path) as zf:
-        members = {}
-        for suffix in ("A", "graph_indicator", "graph_labels", "node_labels"):
-            members[suffix] = _find_member(zf, name, suffix, zip_path)
-        optional = {"node_labels"} if name not in _NEEDS_NODE_LABELS else set()
-        for suffix, member in members.items():
-            if member is None and suffix not in optional:
-                raise FileNotFoundError(f"{zip_path}: no {name}_{suffix}.txt in the zip "
-                                        f"(members: {zf.namelist()})")
-        edges = _read_ints(zf, members["A"], zip_path, 2)
-        indicator = _read_ints(zf, members["graph_indicator"], zip_path, 1)
-        graph_raw = _read_ints(zf, members["graph_labels"], zip_path, 1)
-        node_raw = (_read_ints(zf, members["node_labels"], zip_path, 1)
-                    if members["node_labels"] is not None else None)
-
+    edges, indicator, graph_raw, node_raw = _read_members(zip_path, name)
     num_graphs, num_total = graph_raw.size, indicator.size
     if num_total == 0 or num_graphs == 0:
         raise ValueError(f"{zip_path}: no nodes or no graphs")
@@ -167,25 +154,8 @@ def read_tu_zip(zip_path: Union[str, Path], name: str) -> Dict[str, torch.Tensor
     if node_raw is not None and node_raw.size != num_total:
         raise ValueError(f"{zip_path}: {name}_node_labels.txt has {node_raw.size} lines but "
                          f"{name}_graph_indicator.txt has {num_total} (inconsistent lengths)")
-
-    # edges: 1-based global ids -> 0-based; symmetric closure without duplicates / self-loops
-    if edges.size and (edges.min() < 1 or edges.max() > num_total):
-        raise ValueError(f"{zip_path}: node ids in {name}_A.txt must lie in 1..{num_total}, got "
-                         f"{edges.min()}..{edges.max()}")
-    u, v = edges[:, 0] - 1, edges[:, 1] - 1
     graph_of = indicator - 1
-    cross = graph_of[u] != graph_of[v]
-    if np.any(cross):
-        i = int(np.flatnonzero(cross)[0])
-        raise ValueError(f"{zip_path}: edge {i + 1} of {name}_A.txt joins nodes of graphs "
-                         f"{graph_of[u[i]] + 1} and {graph_of[v[i]] + 1}")
-    loop = u == v
-    u, v = u[~loop], v[~loop]
-    # sort + adjacent comparison: numpy 2.x's hash-based np.unique is ~100x slower on 3M int64
-    key = np.sort(np.concatenate([u * num_total + v, v * num_total + u]))
-    if key.size:
-        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
-    src, dst = key // num_total, key % num_total  # sorted by global src, hence grouped by graph
+    src, dst = _undirected_edges(edges, graph_of, f"{zip_path}: {name}_A.txt")
     num_edges = np.bincount(graph_of[src], minlength=num_graphs).astype(np.int64)
     offset = np.concatenate([[0], np.cumsum(num_nodes)[:-1]])
     src_local = src - offset[graph_of[src]]
@@ -209,6 +179,47 @@ def read_tu_zip(zip_path: Union[str, Path], name: str) -> Dict[str, torch.Tensor
         "graph_labels": t(graph_labels.reshape(-1)),
         "label_values": t(label_values),
     }
+
+
+def _read_members(zip_path: Path, name: str):
+    """The zip's edge list (E, 2), graph indicator (N,), graph labels (G,) and node labels (N,) or
+    None where the data set has none (1-based ints as in the files)."""
+    with zipfile.ZipFile(zip_path) as zf:
+        members = {}
+        for suffix in ("A", "graph_indicator", "graph_labels", "node_labels"):
+            members[suffix] = _find_member(zf, name, suffix, zip_path)
+        optional = {"node_labels"} if name not in _NEEDS_NODE_LABELS else set()
+        for suffix, member in members.items():
+            if member is None and suffix not in optional:
+                raise FileNotFoundError(f"{zip_path}: no {name}_{suffix}.txt in the zip "
+                                        f"(members: {zf.namelist()})")
+        edges = _read_ints(zf, members["A"], zip_path, 2)
+        indicator = _read_ints(zf, members["graph_indicator"], zip_path, 1)
+        graph_raw = _read_ints(zf, members["graph_labels"], zip_path, 1)
+        node_raw = (_read_ints(zf, members["node_labels"], zip_path, 1)
+                    if members["node_labels"] is not None else None)
+    return edges, indicator, graph_raw, node_raw
+
+
+def _undirected_edges(edges: np.ndarray, graph_of: np.ndarray, where: str):
+    """1-based global edge list (E, 2) -> 0-based (src, dst) of its symmetric closure without
+    duplicates or self-loops, sorted by (src, dst), hence grouped by graph (``graph_of``: (N,)
+    0-based graph of each node). Edges outside 1..N or across graphs raise."""
+    num_total = graph_of.size
+    if edges.size and (edges.min() < 1 or edges.max() > num_total):
+        raise ValueError(f"{where}: node ids must lie in 1..{num_total}, got {edges.min()}..{edges.max()}")
+    u, v = edges[:, 0] - 1, edges[:, 1] - 1
+    cross = graph_of[u] != graph_of[v]
+    if np.any(cross):
+        i = int(np.flatnonzero(cross)[0])
+        raise ValueError(f"{where}: edge {i + 1} joins nodes of graphs {graph_of[u[i]] + 1} and {graph_of[v[i]] + 1}")
+    loop = u == v
+    u, v = u[~loop], v[~loop]
+    # sort + adjacent comparison: numpy 2.x's hash-based np.unique is ~100x slower on 3M int64
+    key = np.sort(np.concatenate([u * num_total + v, v * num_total + u]))
+    if key.size:
+        key = key[np.concatenate([[True], key[1:] != key[:-1]])]
+    return key // num_total, key % num_total
 
 
 def _build_graphs(arrays: Dict[str, torch.Tensor]) -> List["dgl.DGLGraph"]:
