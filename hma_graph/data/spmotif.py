@@ -239,23 +239,8 @@ def make_spurious_motif(num_graphs: int, bias: float, seed: int, *, split: str =
     n_noise = np.empty(num_graphs, dtype=np.int64)
     for i in range(num_graphs):
         n_b, e_b = base_edges(BASES[bases[i]], size[i], r[i] if bases[i] == 0 else 2)
-        n = n_b + MOTIF_NUM_NODES
         a = min(int(anchor_u[i] * n_b), n_b - 1)
-        e = np.concatenate([e_b, MOTIF_EDGES[MOTIFS[labels[i]]] + n_b, np.array([[a, n_b]], dtype=np.int64)])
-        k = math.floor(noise * e.shape[0])
-        if k:
-            e = np.concatenate([e, _noise_edges(rng, n, n_b, e, k)])
-        if features == "random":
-            x = torch.from_numpy(rng.random((n, feat_dim), dtype=np.float32))
-        else:
-            x = torch.ones(n, feat_dim)
-        src = torch.from_numpy(np.concatenate([e[:, 0], e[:, 1]]))
-        dst = torch.from_numpy(np.concatenate([e[:, 1], e[:, 0]]))
-        g = dgl.graph((src, dst), num_nodes=n)
-        g.ndata["feat"] = x
-        node_motif = torch.arange(n) >= n_b
-        g.ndata["motif"] = node_motif
-        g.edata["motif"] = node_motif[src] & node_motif[dst]
+        g, k = _motif_graph(rng, n_b, e_b, MOTIFS[labels[i]], a, noise, features, feat_dim)
         graphs.append(g)
         anchors[i], n_base_all[i], n_noise[i] = a, n_b, k
 
@@ -268,6 +253,29 @@ def make_spurious_motif(num_graphs: int, bias: float, seed: int, *, split: str =
         "noise": float(noise), "features": features, "feat_dim": feat_dim, "num_classes": 3,
     }
     return graphs, torch.from_numpy(labels), info
+
+
+def _motif_graph(rng, n_b: int, e_b: np.ndarray, motif: str, anchor: int, noise: float, features: str,
+                 feat_dim: int) -> Tuple[dgl.DGLGraph, int]:
+    """One graph: base (``n_b`` nodes, edges ``e_b``), the motif's nodes after it joined to base node
+    ``anchor``, floor(noise * edges) noise edges, node features; and the number of noise edges."""
+    n = n_b + MOTIF_NUM_NODES
+    e = np.concatenate([e_b, MOTIF_EDGES[motif] + n_b, np.array([[anchor, n_b]], dtype=np.int64)])
+    k = math.floor(noise * e.shape[0])
+    if k:
+        e = np.concatenate([e, _noise_edges(rng, n, n_b, e, k)])
+    if features == "random":
+        x = torch.from_numpy(rng.random((n, feat_dim), dtype=np.float32))
+    else:
+        x = torch.ones(n, feat_dim)
+    src = torch.from_numpy(np.concatenate([e[:, 0], e[:, 1]]))
+    dst = torch.from_numpy(np.concatenate([e[:, 1], e[:, 0]]))
+    g = dgl.graph((src, dst), num_nodes=n)
+    g.ndata["feat"] = x
+    node_motif = torch.arange(n) >= n_b
+    g.ndata["motif"] = node_motif
+    g.edata["motif"] = node_motif[src] & node_motif[dst]
+    return g, k
 
 
 def spurious_motif_splits(bias: float, seed: int, n_train: int = 9000, n_val: int = 3000,
