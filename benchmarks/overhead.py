@@ -43,6 +43,7 @@ CONFIGS = {  # name -> apply() options; None = the backbone alone
     "backbone": None,
     "hma": dict(variant="hma"),
     "hma (lr_scale 1)": dict(variant="hma", lr_scale=1.0),  # no reparametrisation (the default before 0.1)
+    "hma (authors block)": dict(variant="hma", block="authors"),
     "hma (online features)": dict(variant="hma", memory_encoder="online"),
     "rma": dict(variant="rma"),
     "abd": dict(variant="abd"),
