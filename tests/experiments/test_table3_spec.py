@@ -9,7 +9,7 @@ from hma_graph.experiments.search import make_study, trials_table
 from hma_graph.experiments.table3_spec import SEARCH_SPACES, TUNED, row_label
 
 SEARCH = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "search" / "table3-paper"
-B, P = "ogbg-molbace", "ogbg-molbbbp"
+B, P, H = "ogbg-molbace", "ogbg-molbbbp", "ogbg-molhiv"
 
 
 def spec(dataset, variant, model="gin", seed=0):
@@ -24,11 +24,13 @@ def test_tuned_variant_takes_the_selection_of_its_data_set():
     default = registry.resolve("table3", "paper", spec(B, "hma", "gcn"))
     assert default["hma"]["memory_size"] == 96 and default["train"]["hma_lr"] is None
     assert row_label("gin-v", "hma-tuned") == "GIN-v+HMA (tuned)"
+    bbbp = registry.resolve("table3", "paper", spec(P, "hma-tuned", "gin-v"))["hma"]
+    assert (bbbp["memory_size"], bbbp["slots_per_class"], bbbp["block"]) == (96, 64, "authors")
 
 
 def test_tuned_variant_without_a_search_names_the_data_set_and_the_command():
-    with pytest.raises(ValueError, match=r"ogbg-molbbbp.*benchmarks/search.py --datasets bbbp"):
-        registry.resolve("table3", "paper", spec(P, "hma-tuned"))
+    with pytest.raises(ValueError, match=r"ogbg-molhiv.*benchmarks/search.py --datasets hiv"):
+        registry.resolve("table3", "paper", spec(H, "hma-tuned"))
 
 
 def test_tuned_matches_the_best_finished_trial_of_the_committed_search(tmp_path):
