@@ -12,7 +12,8 @@ on the best-so-far validation value (rungs at 10, 30, 90 epochs). The search see
 a seed the evaluation does not use. Trials live in <out>/search.journal (resumable, shared by workers:
 --workers N runs N Ray tasks, --serial one process); a trial whose process died, or whose machine
 stopped writing its heartbeat 5 minutes ago, is run again by the next command. Writes <out>/SEARCH.md (every finished trial,
-best first) and <out>/SENSITIVITY.png (best validation ROC-AUC over (m1, m2) per cell).
+best first) and <out>/SENSITIVITY.png (per cell, validation ROC-AUC over (m1, m2) after the first rung's
+11 epochs, which every trial ran, and after 100 epochs where a trial completed).
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from pathlib import Path
 
 from hma_graph._atomic import atomic_path, write_text_atomic
 from hma_graph.experiments.report import markdown_table
-from hma_graph.experiments.search import make_study, optimize, trials_table
+from hma_graph.experiments.search import FIRST_RUNG, make_study, optimize, study_names, trials_table
 from hma_graph.experiments.table3_spec import MODELS, SEARCH_SPACES, dataset_name, row_label, short
 
 RESULTS = Path(__file__).resolve().parent / "results" / "search"
@@ -87,18 +88,22 @@ def run(args) -> None:
 def report(args) -> str:
     parts = [f"# Search on validation ROC-AUC (Table 3, profile {args.profile}, {args.epochs} epochs, "
              f"search seeds {args.seeds})\n\nObjective: best validation ROC-AUC over the epochs (x 100; for a "
-             "pruned trial: the best before it was stopped). The test set is never evaluated.\n"]
-    figures = []
+             "pruned trial: the best before it was stopped). 'valid, 11 epochs': the best over the first "
+             f"{FIRST_RUNG + 1} epochs, which every trial ran (the pruner's first rung), so trials compare at "
+             "equal budget. The test set is never evaluated.\n"]
+    figures, existing = [], study_names(args.out)
     for spec in cells(args):
         name = f"table3-{args.profile}-dataset={spec['dataset']}__epochs={spec['epochs']}__model={spec['model']}__variant=hma"
+        if name not in existing:  # a report never creates a study
+            continue
         study = make_study(name, args.out, SPACE)
         rows = trials_table(study, SPACE)
         if not rows:
             continue
         parts += [f"\n## {short(spec['dataset'])}, {row_label(spec['model'], 'hma')}: {len(rows)} trials\n",
-                  markdown_table(["trial", "state", *SPACE, "valid ROC-AUC", "epochs", "wall s"],
-                                 [[r["number"], r["state"], *(r[k] for k in SPACE),
-                                   "-" if r["value"] is None else f"{100 * r['value']:.2f}", r["epochs"],
+                  markdown_table(["trial", "state", *SPACE, "valid ROC-AUC", "valid, 11 epochs", "epochs", "wall s"],
+                                 [[r["number"], r["state"], *(r[k] for k in SPACE), _pct(r["value"]), _pct(r["early"]),
+                                   r["epochs"],
                                    "-" if r["wall_s"] is None else f"{r['wall_s']:.0f}"] for r in rows])]
         figures.append((spec, rows))
     text = "\n".join(parts) + "\n"
@@ -108,30 +113,49 @@ def report(args) -> str:
     return text
 
 
+def _pct(v) -> str:
+    return "-" if v is None else f"{100 * v:.2f}"
+
+
+def _grids(rows):
+    """(m1 x m2) grids: best validation over the first rung (every trial) and over 100 epochs (complete)."""
+    import numpy as np
+
+    m1s, m2s = SPACE["m1"][1], SPACE["m2"][1]
+    early, full = (np.full((len(m1s), len(m2s)), np.nan) for _ in range(2))
+    for r in rows:
+        i, j = m1s.index(r["m1"]), m2s.index(r["m2"])
+        if r["early"] is not None:
+            early[i, j] = np.nanmax([early[i, j], 100 * r["early"]])
+        if r["state"] == "complete":
+            full[i, j] = np.nanmax([full[i, j], 100 * r["value"]])
+    return early, full
+
+
 def sensitivity(figures, path: Path) -> None:
-    """Per cell, the best validation ROC-AUC of the completed trials over (m1, m2)."""
+    """Per cell, validation ROC-AUC over (m1, m2): the colour and the upper number are the best over the
+    first rung's epochs (every trial ran them; the best over the HMA-layer lr and the block); the
+    lower number, where a trial of that (m1, m2) ran all epochs, its best over the whole run."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
 
     m1s, m2s = SPACE["m1"][1], SPACE["m2"][1]
-    fig, axes = plt.subplots(1, len(figures), figsize=(3.2 * len(figures), 3.0), squeeze=False)
+    fig, axes = plt.subplots(1, len(figures), figsize=(3.6 * len(figures), 3.3), squeeze=False)
     for ax, (spec, rows) in zip(axes[0], figures):
-        grid = np.full((len(m1s), len(m2s)), np.nan)
-        for r in rows:
-            if r["state"] == "complete":
-                i, j = m1s.index(r["m1"]), m2s.index(r["m2"])
-                grid[i, j] = np.nanmax([grid[i, j], 100 * r["value"]])
-        im = ax.imshow(grid, cmap="viridis", origin="lower")
-        for (i, j), v in np.ndenumerate(grid):
-            if not np.isnan(v):
-                ax.text(j, i, f"{v:.1f}", ha="center", va="center", fontsize=7, color="w")
+        early, full = _grids(rows)
+        im = ax.imshow(np.ma.masked_invalid(early), cmap="viridis", origin="lower")
+        for (i, j), v in np.ndenumerate(early):
+            text = "not run" if np.isnan(v) else f"{v:.1f}" + ("" if np.isnan(full[i, j]) else f"\n100 ep: {full[i, j]:.1f}")
+            dark = np.isnan(v) or im.norm(v) > 0.6  # black text on the light end of viridis
+            ax.text(j, i, text, ha="center", va="center", fontsize=6, color="k" if dark else "w")
         ax.set_xticks(range(len(m2s)), m2s)
         ax.set_yticks(range(len(m1s)), m1s)
         ax.set_xlabel("m2 (slots per class)")
         ax.set_ylabel("m1 (queue)")
-        ax.set_title(f"{short(spec['dataset'])} {row_label(spec['model'], 'hma')}", fontsize=8)
+        ax.set_title(f"{short(spec['dataset'])} {row_label(spec['model'], 'hma')}: valid ROC-AUC, "
+                     f"{FIRST_RUNG + 1} epochs", fontsize=7)
         fig.colorbar(im, ax=ax, fraction=0.046)
     fig.tight_layout()
     with atomic_path(path) as tmp:

@@ -31,13 +31,15 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from .registry import config_hash, merge, resolve
 from .store import run_name
 
-__all__ = ["overrides_of", "make_study", "optimize", "recover_dead_trials", "trials_table", "HEARTBEAT_S", "STALE_S"]
+__all__ = ["overrides_of", "make_study", "study_names", "optimize", "recover_dead_trials", "trials_table", "HEARTBEAT_S", "STALE_S",
+           "FIRST_RUNG"]
 
+FIRST_RUNG = 10      # step (epoch index) of the halving pruner's first rung: every finished trial reaches it
 HEARTBEAT_S = 60.0   # seconds between two heartbeats of a running trial
 STALE_S = 300.0      # a trial of another host without a heartbeat for this long is taken as dead
 
@@ -51,6 +53,18 @@ def overrides_of(params: Mapping, space: Mapping[str, Tuple[str, Sequence]]) -> 
     return out
 
 
+def study_names(folder: Union[str, Path]) -> set:
+    """Names of the studies in ``<folder>/search.journal``; reads only (no journal: the empty set)."""
+    import optuna
+    from optuna.storages import JournalStorage
+    from optuna.storages.journal import JournalFileBackend
+
+    path = Path(folder) / "search.journal"
+    if not path.is_file():
+        return set()
+    return set(optuna.get_all_study_names(JournalStorage(JournalFileBackend(str(path)))))
+
+
 def make_study(study_name: str, folder, space: Mapping, pruner="halving"):
     """The study ``study_name`` in ``<folder>/search.journal`` (created or loaded): a grid over
     ``space``; ``pruner`` "halving" (default), "none" or an ``optuna.pruners`` object."""
@@ -60,7 +74,7 @@ def make_study(study_name: str, folder, space: Mapping, pruner="halving"):
 
     Path(folder).mkdir(parents=True, exist_ok=True)
     storage = JournalStorage(JournalFileBackend(str(Path(folder) / "search.journal")))
-    pruners = {"halving": optuna.pruners.SuccessiveHalvingPruner(min_resource=10, reduction_factor=3),
+    pruners = {"halving": optuna.pruners.SuccessiveHalvingPruner(min_resource=FIRST_RUNG, reduction_factor=3),
                "none": optuna.pruners.NopPruner()}
     if isinstance(pruner, str):
         if pruner not in pruners:
@@ -197,16 +211,21 @@ def optimize(benchmark: str, profile: str, spec: Mapping, space: Mapping, folder
     return study
 
 
-def trials_table(study, space: Mapping, metric: str = "rocauc") -> List[dict]:
-    """Finished trials, best first: parameters, state, objective, epochs reported, wall time."""
+def trials_table(study, space: Mapping, metric: str = "rocauc", early_step: int = None) -> List[dict]:
+    """Finished trials, best first: parameters, state, objective, epochs reported, wall time, and
+    ``early``: the best value reported up to step ``early_step`` (default: the first rung of the
+    halving pruner, which every finished trial reached), None for a trial that stopped before it."""
     import optuna
 
+    early_step = FIRST_RUNG if early_step is None else early_step
     rows = []
     for t in study.get_trials(deepcopy=False):
         if t.state not in (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED):
             continue
         complete = t.state == optuna.trial.TrialState.COMPLETE
-        value = t.value if complete else max(t.intermediate_values.values(), default=None)
+        steps = t.intermediate_values
+        value = t.value if complete else max(steps.values(), default=None)
+        early = max((v for k, v in steps.items() if k <= early_step), default=None) if early_step in steps else None
         rows.append({"number": t.number, "state": t.state.name.lower(), **{k: t.params[k] for k in space},
-                     "value": value, "epochs": len(t.intermediate_values), "wall_s": t.user_attrs.get("wall_s")})
+                     "value": value, "early": early, "epochs": len(steps), "wall_s": t.user_attrs.get("wall_s")})
     return sorted(rows, key=lambda r: (r["state"] != "complete", -(r["value"] or 0.0)))

@@ -14,6 +14,7 @@ def test_table_only_on_an_empty_folder_and_help(tmp_path):
     assert out.returncode == 0, out.stderr
     text = (tmp_path / "SEARCH.md").read_text()
     assert text.startswith("# Search on validation ROC-AUC") and "The test set is never evaluated" in text
+    assert not (tmp_path / "search.journal").exists()  # a report creates no study
     assert "never the test set" in run("--help").stdout
     bad = run("--datasets", "tox21", "--table-only")
     assert bad.returncode != 0 and "unknown data set 'tox21'" in bad.stderr

@@ -8,7 +8,8 @@ import pytest
 
 import hma_graph.experiments.run as run_module
 import hma_graph.experiments.search as search
-from hma_graph.experiments.search import make_study, optimize, overrides_of, recover_dead_trials, trials_table
+from hma_graph.experiments.search import (make_study, optimize, overrides_of, recover_dead_trials, study_names,
+                                          trials_table)
 
 SPACE = {"m1": ("hma.memory_size", [16, 32]), "m2": ("hma.slots_per_class", [2, 4])}
 SPEC = {"suite": "spmotif", "dataset": "SPMotif-0.9", "method": "hma"}
@@ -50,6 +51,28 @@ def test_pruned_trials_stop_early_and_leave_no_checkpoint(tmp_path, tiny_profile
     rows = trials_table(study, SPACE)
     assert [r["state"] for r in rows] == ["pruned", "pruned"] and all(r["epochs"] == 1 for r in rows)
     assert not list(tmp_path.glob(".partial/*"))
+
+
+def test_trials_table_reports_the_best_value_up_to_the_first_rung(tmp_path):
+    study = make_study("s", tmp_path, SPACE, "none")
+    dist = {k: optuna.distributions.CategoricalDistribution(v[1]) for k, v in SPACE.items()}
+    curves = {(16, 2): [0.5, 0.7, 0.6, 0.9], (32, 4): [0.4, 0.8]}    # steps 0..3 and 0..1
+    for (m1, m2), curve in curves.items():
+        study.enqueue_trial({"m1": m1, "m2": m2})
+        trial = study.ask(dist)
+        for step, v in enumerate(curve):
+            trial.report(v, step)
+        study.tell(trial, max(curve))
+    rows = {(r["m1"], r["m2"]): r for r in trials_table(study, SPACE, early_step=2)}
+    assert rows[(16, 2)]["early"] == 0.7 and rows[(16, 2)]["value"] == 0.9   # best of steps 0-2, not step 2's 0.6
+    assert rows[(32, 4)]["early"] is None                                     # never reached step 2
+
+
+def test_study_names_only_reads(tmp_path):
+    assert study_names(tmp_path) == set() and not (tmp_path / "search.journal").exists()
+    make_study("a", tmp_path, SPACE)
+    size = (tmp_path / "search.journal").stat().st_size
+    assert study_names(tmp_path) == {"a"} and (tmp_path / "search.journal").stat().st_size == size
 
 
 def test_a_dead_workers_trial_is_failed_and_queued_again(tmp_path):
