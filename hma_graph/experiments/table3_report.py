@@ -109,18 +109,27 @@ def caption(records) -> str:
         return (f"{m['num_layers']} layers x {m['emb_dim']}, dropout {m['drop_ratio']}, batch {t['batch_size']}, "
                 f"Adam lr {t['lr']}" + (f", first {lim} training graphs" if lim else ""))
 
-    def hma(r):  # one entry per row, named: settings of different variants are never merged
+    def hma(r):  # settings of different variants are never merged
         h, lr = r["config"]["hma"], r["config"]["train"]
         if h is None:
             return None
-        name = row_label("gcn", r["spec"]["variant"]).split("+", 1)[1]
-        return (f"{name}: d_l {h['label_dim']}, m1 {h['memory_size']}, m2 {h['slots_per_class']}/class, "
+        return (f"d_l {h['label_dim']}, m1 {h['memory_size']}, m2 {h['slots_per_class']}/class, "
                 f"momentum warm-up {'on' if h['momentum_warmup'] else 'off'}, lr_scale {h.get('lr_scale', 1):g}"
                 + (f", {h['block']} block" if h.get("block", "ours") != "ours" else "")
                 + ("" if lr.get("hma_lr") is None else f", HMA layer Adam lr {lr['hma_lr']:g}"))
 
-    by_variant = {r["spec"]["variant"]: x for r in records if (x := hma(r))}
-    settings = "; ".join(by_variant[v] for v in _order(by_variant, VARIANTS))
+    per_variant = {}   # variant -> {dataset: settings}; a variant whose settings differ names each data set
+    for r in records:
+        if (x := hma(r)) is not None:
+            per_variant.setdefault(r["spec"]["variant"], {})[r["spec"]["dataset"]] = x
+
+    def entry(v):
+        name, got = row_label("gcn", v).split("+", 1)[1], per_variant[v]
+        if len(set(got.values())) == 1:
+            return f"{name}: {next(iter(got.values()))}"
+        return f"{name}: " + ", ".join(f"{short(d)} [{got[d]}]" for d in _order(got, DATASETS))
+
+    settings = "; ".join(entry(v) for v in _order(per_variant, VARIANTS))
     epochs = "; ".join(f"{short(d)} " + values(lambda r, d=d: r["spec"]["epochs"] if r["spec"]["dataset"] == d else None)
                        for d in _order({r["spec"]["dataset"] for r in records}, DATASETS))
     return (f"Table 3, profile {values(lambda r: r['config']['profile'])}: test ROC-AUC (%) on the official "

@@ -55,3 +55,14 @@ def test_caption_lists_each_variants_settings_apart():
     assert "HMA (lr_scale 1): d_l 16, m1 96, m2 32/class, momentum warm-up on, lr_scale 1;" in text
     assert ("HMA (tuned): d_l 16, m1 64, m2 8/class, momentum warm-up on, lr_scale 1, authors block, "
             "HMA layer Adam lr 0.0001") in text
+
+
+def test_caption_names_the_data_set_where_a_variants_settings_differ():
+    # the tuned row differs per data set (bace m1 64 m2 8, bbbp m1 96 m2 64): both must be printed
+    recs = [{"spec": s, "test": 0.7, "extra": {}, "status": "done", "config": registry.resolve("table3", "paper", s)}
+            for s in (spec(B, "hma"), spec(P, "hma"), spec(B, "hma-tuned"), spec(P, "hma-tuned", seed=1))]
+    text = t3.caption(recs)
+    assert "HMA: d_l 16, m1 96, m2 32/class, momentum warm-up on, lr_scale 0.1;" in text   # same on both: once
+    assert text.count("HMA: d_l 16") == 1
+    assert "HMA (tuned): bace [d_l 16, m1 64, m2 8/class" in text
+    assert "HMA layer Adam lr 0.0001], bbbp [d_l 16, m1 96, m2 64/class" in text
