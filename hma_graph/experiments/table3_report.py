@@ -5,8 +5,10 @@ test ROC-AUC in %) next to the paper's, and the mean over data sets (only where 
 a number; the paper's recomputed from its printed means, see ``paper.json``). Then the variants
 with the across-batch block under the other inference mode, and every variant paired against its
 own backbone on the same seeds (:func:`hma_graph.experiments.report.paired`: mean difference in
-points, 95% t-interval, seeds up) next to the paper's difference of means. The caption is built
-from the records' resolved configs. ``PAIRED.png`` draws the paired differences seed by seed.
+points, 95% t-interval, seeds up) next to the paper's difference of means. Last, the same paired
+differences on test and on validation side by side (the best validation ROC-AUC, the selection
+criterion), with every recipe that is not in the paper also paired against the library default
+"hma". The caption is built from the records' resolved configs. ``PAIRED.png`` draws the paired differences seed by seed.
 """
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ import numpy as np
 from .report import collect, fmt_cell, fmt_paired, fmt_paper, markdown_table, paired, paper_table, time_ratios
 from .table3_spec import ABD_VARIANTS, DATASETS, MODELS, NOT_IN_PAPER, VARIANTS, row_label, short
 
-__all__ = ["cells_of", "render", "paired_rows", "plot_paired"]
+__all__ = ["cells_of", "render", "paired_rows", "side_by_side_rows", "plot_paired"]
 
 
 def _order(items, canonical) -> List[str]:
@@ -79,6 +81,29 @@ def paired_rows(cells, paper, datasets, models, variants, other_cells=None, othe
                               pv[0] - pb[0] if pv and pb else None)
                 rows.append((text, per, (m, v)))
     return rows
+
+
+def side_by_side_rows(test, valid, datasets, models, variants
+                      ) -> List[Tuple[str, Dict[str, Tuple[Optional[dict], Optional[dict]]]]]:
+    """``(label, {dataset: (paired test, paired validation)})`` for every variant against its backbone
+    and every recipe not in the paper (``NOT_IN_PAPER``) against the library default "hma"."""
+    rows = []
+    for m in models:
+        for v in variants:
+            if v == "plain" or not _shown(v, test, m, datasets):
+                continue
+            for b in ("plain", "hma") if v in NOT_IN_PAPER else ("plain",):
+                per = {d: (paired(test.get((d, m, v)), test.get((d, m, b))),
+                           paired(valid.get((d, m, v)), valid.get((d, m, b)))) for d in datasets}
+                if any(x for pair in per.values() for x in pair):
+                    rows.append((f"{row_label(m, v)} − {row_label(m, b)}", per))
+    return rows
+
+
+def side_by_side_table(rows, datasets) -> str:
+    header = ["comparison"] + [f"{short(d)} {w}" for d in datasets for w in ("test", "valid")]
+    return markdown_table(header, [[text] + [fmt_paired(x, "rocauc") for d in datasets for x in per[d]]
+                                   for text, per in rows])
 
 
 def time_vs_backbone(records) -> Dict[Tuple[str, str], float]:
@@ -169,6 +194,14 @@ def render(records: Sequence[Mapping], notes: Sequence[str] = ()) -> str:
               "seed) pairs of the variant's training wall time divided by its backbone's.\n",
               diff_table(paired_rows(cells, paper["rows"], datasets, models, variants, other_cells, other),
                          datasets, time_vs_backbone(records))]
+    valid = cells_of(records, "valid")
+    if valid:
+        parts += ["\n## Test and validation side by side (percentage points)\n\n"
+                  "Each variant minus its backbone, and each recipe not in the paper minus the library default "
+                  "(HMA), paired on the same seeds as above: test ROC-AUC at the selected epoch (test) and the "
+                  "best validation ROC-AUC, which selects that epoch (valid). Where the two disagree in sign the "
+                  "validation set could not have found the test difference.\n",
+                  side_by_side_table(side_by_side_rows(cells, valid, datasets, models, variants), datasets)]
     if notes:
         parts += ["\n## Records left out\n", "\n".join(notes)]
     return "\n".join(parts) + "\n"

@@ -6,10 +6,11 @@ from hma_graph.experiments.table3_spec import library_variant, row_label
 from hma_graph.experiments.table3_spec import dataset_name
 
 
-def rec(dataset, model, variant, seed, test, extra=None, epochs=100, profile="paper"):
+def rec(dataset, model, variant, seed, test, extra=None, epochs=100, profile="paper", valid=None):
     spec = {"dataset": dataset, "epochs": epochs, "model": model, "variant": variant, "seed": seed}
-    return {"spec": spec, "test": test, "extra": extra or {}, "status": "done",
-            "config": registry.resolve("table3", profile, spec)}
+    out = {"spec": spec, "test": test, "extra": extra or {}, "status": "done",
+           "config": registry.resolve("table3", profile, spec)}
+    return out if valid is None else {**out, "valid": valid}
 
 
 B, P = "ogbg-molbace", "ogbg-molbbbp"
@@ -48,6 +49,27 @@ def test_tables_exact():
     assert "main number with HMA inference mode: isolated" in text
     assert "epochs: bace 100; bbbp 100" in text and "seeds 0, 1, 2" in text
     assert "5 layers x 300, dropout 0.5, batch 32, Adam lr 0.001" in text
+
+
+def test_test_and_validation_side_by_side():
+    """Each variant minus its backbone, and the recipe minus the default, on test and on validation.
+    Two seeds: t(0.975, 1) = 12.706 and sd / sqrt(2) = |d_0 - d_1| / 2, so half width = 6.353 |d_0 - d_1|."""
+    recs = [rec(B, "gin", v, s, te, valid=va) for v, s, te, va in (
+        ("plain", 0, .70, .80), ("plain", 1, .72, .82), ("hma", 0, .75, .79), ("hma", 1, .71, .83),
+        ("hma-tuned", 0, .76, .81), ("hma-tuned", 1, .74, .80))]
+    lines = t3.render(recs).splitlines()
+    assert "| comparison | bace test | bace valid |" in lines
+    # hma - plain: test (+5, -1), valid (-1, +1)
+    assert "| GIN+HMA − GIN | +2.00 [-36.12, +40.12] (1/2 seeds up) | +0.00 [-12.71, +12.71] (1/2 seeds up) |" in lines
+    # tuned - plain: test (+6, +2), valid (+1, -2)
+    assert ("| GIN+HMA (tuned) − GIN | +4.00 [-21.41, +29.41] (2/2 seeds up) "
+            "| -0.50 [-19.56, +18.56] (1/2 seeds up) |") in lines
+    # tuned - default: test (+1, +3), valid (+2, -3); the default itself is not paired against itself
+    assert ("| GIN+HMA (tuned) − GIN+HMA | +2.00 [-10.71, +14.71] (2/2 seeds up) "
+            "| -0.50 [-32.27, +31.27] (1/2 seeds up) |") in lines
+    assert not any(x.startswith("| GIN+HMA − GIN+HMA") for x in lines)
+    # records without a validation value (older ones) get no such section
+    assert "side by side" not in t3.render(hand_records())
 
 
 def test_time_relative_to_the_backbone():
