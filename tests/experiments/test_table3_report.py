@@ -60,7 +60,8 @@ def test_test_and_validation_side_by_side():
     lines = t3.render(recs).splitlines()
     assert "| comparison | bace test | bace valid |" in lines
     # hma - plain: test (+5, -1), valid (-1, +1)
-    assert "| GIN+HMA − GIN | +2.00 [-36.12, +40.12] (1/2 seeds up) | +0.00 [-12.71, +12.71] (1/2 seeds up) |" in lines
+    assert ("| GIN+HMA − GIN | +2.00 [-36.12, +40.12] (1/2 seeds up) "
+            "| +0.00 [-12.71, +12.71] (1/2 seeds up) |") in lines
     # tuned - plain: test (+6, +2), valid (+1, -2)
     assert ("| GIN+HMA (tuned) − GIN | +4.00 [-21.41, +29.41] (2/2 seeds up) "
             "| -0.50 [-19.56, +18.56] (1/2 seeds up) |") in lines
