@@ -61,11 +61,12 @@ _compat.install()
 import dgl  # noqa: E402
 
 from .spmotif_shapes import (_MIN_SIZE, BASE_SIZE_PRESETS, BASES, MOTIF_EDGES,  # noqa: E402
-                             MOTIF_NUM_NODES, MOTIFS, base_edges, ladder_edges, tree_edges, wheel_edges)
+                             MOTIF_NUM_NODES, MOTIFS, base_edges, ladder_edges, noise_edges, tree_edges,
+                             wheel_edges)
 
 __all__ = [
     "BASES", "MOTIFS", "SPLITS", "BASE_SIZE_PRESETS", "MOTIF_EDGES",
-    "tree_edges", "ladder_edges", "wheel_edges", "base_edges",
+    "tree_edges", "ladder_edges", "wheel_edges", "base_edges", "noise_edges",
     "make_spurious_motif", "spurious_motif_splits",
 ]
 
@@ -143,35 +144,6 @@ def _check_branching(tree_branching) -> Tuple[int, ...]:
 
 
 # ----------------------------------------------------------------------------- generation
-def _noise_edges(rng: np.random.Generator, n: int, n_base: int, edges: np.ndarray, k: int) -> np.ndarray:
-    """k distinct new undirected edges, uniform over non-edges with at least one base endpoint."""
-    if k == 0:
-        return np.zeros((0, 2), dtype=np.int64)
-    lo, hi = np.minimum(edges[:, 0], edges[:, 1]), np.maximum(edges[:, 0], edges[:, 1])
-    taken = set((lo * n + hi).tolist())
-    n_motif = n - n_base
-    taken_touching_base = int(np.count_nonzero(lo < n_base))
-    available = n * (n - 1) // 2 - n_motif * (n_motif - 1) // 2 - taken_touching_base
-    if available < k:
-        raise ValueError(f"noise asks for {k} extra edges but only {available} node pairs are free "
-                         f"in a graph with {n} nodes; lower `noise`")
-    out: List[int] = []
-    while len(out) < k:
-        uv = rng.integers(0, n, size=(2 * k + 4, 2))
-        for u, v in uv.tolist():
-            if u == v or (u >= n_base and v >= n_base):
-                continue
-            key = min(u, v) * n + max(u, v)
-            if key in taken:
-                continue
-            taken.add(key)
-            out.append(key)
-            if len(out) == k:
-                break
-    keys = np.asarray(out, dtype=np.int64)
-    return np.stack([keys // n, keys % n], axis=1)
-
-
 def _draw_bases(rng: np.random.Generator, labels: np.ndarray, bias: float, biased: bool) -> np.ndarray:
     n = labels.shape[0]
     if not biased:
@@ -263,7 +235,7 @@ def _motif_graph(rng, n_b: int, e_b: np.ndarray, motif: str, anchor: int, noise:
     e = np.concatenate([e_b, MOTIF_EDGES[motif] + n_b, np.array([[anchor, n_b]], dtype=np.int64)])
     k = math.floor(noise * e.shape[0])
     if k:
-        e = np.concatenate([e, _noise_edges(rng, n, n_b, e, k)])
+        e = np.concatenate([e, noise_edges(rng, n, n_b, e, k)])
     if features == "random":
         x = torch.from_numpy(rng.random((n, feat_dim), dtype=np.float32))
     else:

@@ -4,17 +4,17 @@ See :mod:`hma_graph.data.spmotif` for the generator and its rules. Bases (spurio
 ``tree(r, h)`` a balanced r-ary tree of height h, ``ladder(k)`` two k-node paths joined by k
 rungs, ``wheel(n)`` a hub joined to every node of an (n-1)-cycle. Motifs (causal part): 5 nodes,
 anchor node 0: ``cycle``, ``house``, ``crane``. Every edge list is undirected, (m, 2) int64,
-read-only (the builders are cached).
+read-only (the builders are cached). Noise: ``noise_edges`` draws extra edges that touch the base.
 """
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Dict, Tuple
+from typing import Dict, List, Tuple
 
 import numpy as np
 
 __all__ = ["BASES", "MOTIFS", "BASE_SIZE_PRESETS", "MOTIF_EDGES", "MOTIF_NUM_NODES",
-           "tree_edges", "ladder_edges", "wheel_edges", "base_edges"]
+           "tree_edges", "ladder_edges", "wheel_edges", "base_edges", "noise_edges"]
 
 BASES: Tuple[str, ...] = ("tree", "ladder", "wheel")
 MOTIFS: Tuple[str, ...] = ("cycle", "house", "crane")
@@ -85,3 +85,34 @@ def base_edges(base: str, size: int, branching: int = 2) -> Tuple[int, np.ndarra
     if base == "wheel":
         return wheel_edges(int(size))
     raise ValueError(f"unknown base {base!r}; expected one of {BASES}")
+
+
+def noise_edges(rng: np.random.Generator, n: int, n_base: int, edges: np.ndarray, k: int) -> np.ndarray:
+    """k distinct new undirected edges, uniform over the node pairs not in ``edges`` with at least one
+    endpoint among the first ``n_base`` (base) nodes; (k, 2) int64. Raises if fewer than k such
+    pairs are free."""
+    if k == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    lo, hi = np.minimum(edges[:, 0], edges[:, 1]), np.maximum(edges[:, 0], edges[:, 1])
+    taken = set((lo * n + hi).tolist())
+    n_motif = n - n_base
+    taken_touching_base = int(np.count_nonzero(lo < n_base))
+    available = n * (n - 1) // 2 - n_motif * (n_motif - 1) // 2 - taken_touching_base
+    if available < k:
+        raise ValueError(f"noise asks for {k} extra edges but only {available} node pairs are free "
+                         f"in a graph with {n} nodes; lower `noise`")
+    out: List[int] = []
+    while len(out) < k:
+        uv = rng.integers(0, n, size=(2 * k + 4, 2))
+        for u, v in uv.tolist():
+            if u == v or (u >= n_base and v >= n_base):
+                continue
+            key = min(u, v) * n + max(u, v)
+            if key in taken:
+                continue
+            taken.add(key)
+            out.append(key)
+            if len(out) == k:
+                break
+    keys = np.asarray(out, dtype=np.int64)
+    return np.stack([keys // n, keys % n], axis=1)

@@ -14,6 +14,7 @@ import torch
 from hma_graph.data.spmotif import (BASES, MOTIF_EDGES, MOTIFS, base_edges, ladder_edges,
                                     make_spurious_motif, spurious_motif_splits, tree_edges,
                                     wheel_edges)
+from hma_graph.data.spmotif_shapes import noise_edges
 
 REFERENCE_MOTIF = {"cycle": nx.cycle_graph(5), "house": nx.house_graph(),
                    "crane": nx.complete_bipartite_graph(2, 3)}
@@ -125,6 +126,21 @@ def test_generated_graphs_with_noise(split):
     assert int(info["num_noise_edges"].sum()) > 0
     for i, g in enumerate(graphs):
         _check_graph(g, int(labels[i]), info, i, 0.05)
+
+
+def test_noise_edges_counted_by_hand():
+    """3 nodes, node 0 the base, existing edge (0, 1): the pairs touching the base are (0, 1) and
+    (0, 2); (1, 2) joins two motif nodes. So exactly one pair, (0, 2), is free."""
+    rng = np.random.default_rng(0)
+    assert noise_edges(rng, 3, 1, np.array([[0, 1]]), 1).tolist() == [[0, 2]]
+    assert noise_edges(rng, 3, 1, np.array([[0, 1]]), 0).shape == (0, 2)
+    with pytest.raises(ValueError, match="only 1 node pairs are free"):
+        noise_edges(rng, 3, 1, np.array([[0, 1]]), 2)
+    # larger: every drawn pair is new, distinct, and touches the base (nodes 0-5 of 9)
+    e = np.array([[0, 1], [1, 2], [6, 7]])
+    got = noise_edges(np.random.default_rng(1), 9, 6, e, 20)
+    keys = {tuple(sorted(p)) for p in got.tolist()}
+    assert len(keys) == 20 and not keys & {(0, 1), (1, 2), (6, 7)} and all(min(p) < 6 for p in keys)
 
 
 def test_generated_graphs_without_noise_keep_base_and_anchor():
