@@ -11,7 +11,7 @@ linear head; "hma" and its ablations rma, abd, abd+syn, abd+rma, param = hma_gra
 library's defaults (lr_scale 0.1); recipes, not in the paper: "hma-s1" = "hma" with lr_scale 1 (every
 parameter at the Adam lr, the paper's setting), "hma-lr0.1" = "hma-s1" with the HMA layer at 0.1 x the
 Adam lr in a parameter group, "hma-authors-lr0.1" the same with the authors' block, "hma-tuned" the
-validation search's selection for the data set (bace only so far; benchmarks/search.py)). Runs execute as Ray
+validation search's selection for the data set (bace and bbbp; benchmarks/search.py)). Runs execute as Ray
 tasks on this machine (one CPU each) or in this process with --serial; each writes one record to
 benchmarks/results/table3/<profile>/ (or --out), named by its spec and the hash of its resolved
 config, so the same command resumes and records of another protocol are never counted or mixed.
