@@ -1,4 +1,4 @@
-"""run_spec: the same records as the earlier per-benchmark run functions (bit for bit), hooks,
+"""run_spec: the same records as the earlier per-benchmark run functions (bit for bit on the same CPU), hooks,
 and the inference-mode context manager."""
 import json
 from pathlib import Path
@@ -25,6 +25,15 @@ def one_thread():
     torch.set_num_threads(n)
 
 
+# Bit for bit holds on a CPU like the one that made LEGACY. Another CPU rounds differently (DGL's
+# sparse kernels and torch's GEMMs pick other code paths, e.g. on AVX-512), and training amplifies it.
+# Measured on an AVX-512 Xeon, all 14 records: first-epoch training loss within 6.6e-4 relative, later
+# epochs within 1.5e-2, metrics on these tiny sets off by up to one flipped prediction. There we check
+# the first epoch at 1e-3 (a 10% larger lr moved it 1.2e-3 to 2.5e-2 on bace GIN, Spurious-Motif ERM and
+# PROTEINS ERM; another seed 2.6e-2 to 1e-1) and the later ones at 5e-2.
+FIRST_EPOCH_RTOL, LATER_RTOL = 1e-3, 5e-2
+
+
 @pytest.mark.parametrize("legacy", LEGACY, ids=lambda r: "-".join(str(v) for v in r["spec"].values()))
 def test_records_equal_the_earlier_run_functions(legacy, request, one_thread):
     if legacy["benchmark"] == "table3" or legacy["spec"].get("suite") == "tu":
@@ -34,12 +43,18 @@ def test_records_equal_the_earlier_run_functions(legacy, request, one_thread):
         over["model"] = {"classifier_input": "raw", "contrast_rep": "classifier", "causal_head": "linear"}
     over["hma"] = {"lr_scale": 1.0}  # made before lr_scale existed: every parameter at the one lr
     rec = run_spec(registry.resolve(legacy["benchmark"], "quick", legacy["spec"], over))
+    assert rec["params"] == legacy["params"] and rec["epochs_run"] == len(legacy["history"]["train_loss"])
+    loss, old = rec["history"]["train_loss"], legacy["history"]["train_loss"]
+    if loss[0] != old[0]:  # another CPU's rounding: the first epoch close, the rest loosely (see above)
+        assert loss[0] == pytest.approx(old[0], rel=FIRST_EPOCH_RTOL)
+        assert loss == pytest.approx(old, rel=LATER_RTOL)
+        return
     for key in ("train_loss", "valid", "test", "train_logs"):
         assert rec["history"][key] == legacy["history"][key], key
     assert (rec["selected_epoch"], rec["valid"], rec["test"]) == (legacy["selected_epoch"], legacy["valid"],
                                                                    legacy["test"])
     old_extra = {("test_batch" if k == "test_batch_inference" else k): v for k, v in (legacy["extra"] or {}).items()}
-    assert rec.get("extra", {}) == old_extra and rec["params"] == legacy["params"]
+    assert rec.get("extra", {}) == old_extra
 
 
 def tiny(clip=None):
