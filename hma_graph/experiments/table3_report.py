@@ -8,7 +8,8 @@ own backbone on the same seeds (:func:`hma_graph.experiments.report.paired`: mea
 points, 95% t-interval, seeds up) next to the paper's difference of means. Last, the same paired
 differences on test and on validation side by side (the best validation ROC-AUC, the selection
 criterion), with every recipe that is not in the paper also paired against the library default
-"hma". The caption is built from the records' resolved configs. ``PAIRED.png`` draws the paired differences seed by seed.
+"hma". The caption is built from the records' resolved configs. ``PAIRED.png`` draws the paired
+differences seed by seed.
 """
 from __future__ import annotations
 
@@ -40,6 +41,11 @@ def _shown(v: str, cells, m: str, datasets) -> bool:
     return v not in NOT_IN_PAPER or any((d, m, v) in cells for d in datasets)
 
 
+def _compared(cells, datasets, models, variants) -> List[Tuple[str, str]]:
+    """(model, variant) of every non-plain variant the tables show, in table order."""
+    return [(m, v) for m in models for v in variants if v != "plain" and _shown(v, cells, m, datasets)]
+
+
 def main_table(cells, paper, datasets, models, variants) -> str:
     header = ["model"] + [f"{short(d)} {w}" for d in datasets for w in ("ours", "paper")]
     if len(datasets) > 1:
@@ -64,22 +70,18 @@ def paired_rows(cells, paper, datasets, models, variants, other_cells=None, othe
     """Per non-plain variant: ``(label, {dataset: (paired difference or None, paper's or None)}, (model, variant))``;
     with ``other_cells`` a second row per variant measured under the other inference mode."""
     rows = []
-    for m in models:
-        base = row_label(m, "plain")
-        for v in variants:
-            if v == "plain" or not _shown(v, cells, m, datasets):
-                continue
-            label = row_label(m, v)
-            sources = [(f"{label} − {base}", cells)]
-            if other_cells and any((d, m, v) in other_cells for d in datasets):
-                sources.append((f"{label} [{other_mode} inference] − {base}", other_cells))
-            for text, src in sources:
-                per = {}
-                for d in datasets:
-                    pv, pb = paper.get(label, {}).get(d), paper.get(base, {}).get(d)
-                    per[d] = (paired(src.get((d, m, v)), cells.get((d, m, "plain"))),
-                              pv[0] - pb[0] if pv and pb else None)
-                rows.append((text, per, (m, v)))
+    for m, v in _compared(cells, datasets, models, variants):
+        base, label = row_label(m, "plain"), row_label(m, v)
+        sources = [(f"{label} − {base}", cells)]
+        if other_cells and any((d, m, v) in other_cells for d in datasets):
+            sources.append((f"{label} [{other_mode} inference] − {base}", other_cells))
+        for text, src in sources:
+            per = {}
+            for d in datasets:
+                pv, pb = paper.get(label, {}).get(d), paper.get(base, {}).get(d)
+                per[d] = (paired(src.get((d, m, v)), cells.get((d, m, "plain"))),
+                          pv[0] - pb[0] if pv and pb else None)
+            rows.append((text, per, (m, v)))
     return rows
 
 
@@ -88,15 +90,12 @@ def side_by_side_rows(test, valid, datasets, models, variants
     """``(label, {dataset: (paired test, paired validation)})`` for every variant against its backbone
     and every recipe not in the paper (``NOT_IN_PAPER``) against the library default "hma"."""
     rows = []
-    for m in models:
-        for v in variants:
-            if v == "plain" or not _shown(v, test, m, datasets):
-                continue
-            for b in ("plain", "hma") if v in NOT_IN_PAPER else ("plain",):
-                per = {d: (paired(test.get((d, m, v)), test.get((d, m, b))),
-                           paired(valid.get((d, m, v)), valid.get((d, m, b)))) for d in datasets}
-                if any(x for pair in per.values() for x in pair):
-                    rows.append((f"{row_label(m, v)} − {row_label(m, b)}", per))
+    for m, v in _compared(test, datasets, models, variants):
+        for b in ("plain", "hma") if v in NOT_IN_PAPER else ("plain",):
+            per = {d: (paired(test.get((d, m, v)), test.get((d, m, b))),
+                       paired(valid.get((d, m, v)), valid.get((d, m, b)))) for d in datasets}
+            if any(x for pair in per.values() for x in pair):
+                rows.append((f"{row_label(m, v)} − {row_label(m, b)}", per))
     return rows
 
 
