@@ -102,22 +102,22 @@ def backbones(records: Sequence[Mapping]) -> str:
 
 
 def caption(suite: str, records: Sequence[Mapping]) -> str:
-    def values(f):
-        return ", ".join(sorted({str(x) for r in records if (x := f(r)) is not None})) or "-"
+    def values(f, sep=", "):
+        return sep.join(sorted({str(x) for r in records if (x := f(r)) is not None})) or "-"
 
     info, metric = SUITES[suite], SUITES[suite]["metric"]
     name = "MCC" if metric == "mcc" else "accuracy (%)"
     tr = lambda r: r["config"]["train"]  # noqa: E731
+    label = lambda r: LABELS.get(r["spec"]["method"], r["spec"]["method"])  # noqa: E731
+    hparams = lambda r: ", ".join(f"{k} {v:g}" for k, v in sorted(r["config"]["objective"]["hparams"].items()))  # noqa: E731
     early = lambda r: ("no early stopping" if tr(r)["patience"] is None else  # noqa: E731
                        f"early stopping with patience {tr(r)['patience']} counted after {tr(r)['warmup']} warm-up epochs")
-    hma = lambda r: None if r["config"]["hma"] is None else ", ".join(  # noqa: E731
+    hma = lambda r: None if r["config"]["hma"] is None else f"{label(r)}: " + ", ".join(  # noqa: E731
         f"{k} {v}" for k, v in sorted(r["config"]["hma"].items()))
     ciga = lambda r: None if r["config"]["model"]["name"] != "ciga" else (  # noqa: E731
-        f"{r['spec']['dataset']} {r['spec']['method']} r {r['config']['model']['ratio']:g}, "
-        + ", ".join(f"{k} {v:g}" for k, v in sorted(r["config"]["objective"]["hparams"].items())))
+        f"{r['spec']['dataset']} {label(r)}: r {r['config']['model']['ratio']:g}, {hparams(r)}")
     pen = lambda r: None if r["config"]["model"]["name"] in ("ciga", "asap") or r["config"]["hma"] else (  # noqa: E731
-        f"{r['spec']['method']}: " + (", ".join(f"{k} {v:g}" for k, v in sorted(r["config"]["objective"]["hparams"].items()))
-                                      or "none"))
+        f"{label(r)}: {hparams(r) or 'none'}")
     lines = [f"**{info['title']}**: {name}, test at the best validation epoch; ours: mean ± sample std over "
              f"seeds (n = seeds), seeds {values(lambda r: r['spec']['seed'])}; profile "
              f"{values(lambda r: r['config']['profile'])}.",
@@ -125,9 +125,9 @@ def caption(suite: str, records: Sequence[Mapping]) -> str:
              f"{values(lambda r: tr(r)['batch_size'])}, Adam lr {values(lambda r: tr(r)['lr'])}. Backbones: "
              f"{backbones(records)}.",
              f"Penalties (2 random environments per batch; IRM's penalty is summed over them, so lambda = 1 "
-             f"here is DomainBed's 2): {values(pen)}. CIGA and DIR (rationale ratio r, weights): {values(ciga)}. "
-             f"HMA (trained with "
-             f"ERM; main row isolated inference, last row the paper's batch inference): {values(hma)}.",
+             f"here is DomainBed's 2): {values(pen, '; ')}. CIGA and DIR (rationale ratio r, weights): "
+             f"{values(ciga, '; ')}. HMA rows (trained with ERM; isolated inference, and the paper's batch "
+             f"inference in the row so named): {values(hma, '; ')}.",
              "Time columns: median over (dataset, seed) pairs of the method's training wall time (incl. per-epoch "
              "evaluation) divided by ERM's, per run and per epoch."]
     if suite == "spmotif":

@@ -60,7 +60,17 @@ def test_every_method_renders_and_asap_dir_are_described():
     assert "ASAP 3x32, pooling ratio 0.8, dropout 0.0 (NCI1)" in text
     # the GCN of ERM/IRM/HMA and CIGA/DIR's backbone is listed once, with its data set
     assert text.count("GCN 3x32 mean readout, dropout 0.3 (NCI1)") == 1
-    assert "NCI1 dir r 0.25" in text
+    assert "NCI1 DIR: r 0.25, alpha 0.0001" in text
+
+
+def test_caption_names_each_hma_row_and_each_ciga_setting():
+    recs = [rec(m, "NCI1", 0, 0.1) for m in ("hma", "hma-s1", "cigav1", "cigav2")]
+    hma = next(l for l in ood_report.render(recs, "tu").splitlines() if l.startswith("Penalties"))
+    # each HMA row is named once with its own settings (lr_scale 0.1 is the library's default)
+    assert "HMA: label_dim 16, lr_scale 0.1, " in hma and "HMA (lr_scale 1): label_dim 16, lr_scale 1.0, " in hma
+    assert hma.count("label_dim") == 2
+    # one CIGA setting per (data set, method), separated by semicolons (each has commas of its own)
+    assert "NCI1 CIGAv1: r 0.6, alpha 0.5; NCI1 CIGAv2: r 0.6, alpha 1, beta 1." in hma
 
 
 def test_sst_caption_says_where_the_data_comes_from():
