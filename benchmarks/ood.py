@@ -11,7 +11,8 @@ A run is {suite, dataset, method, seed}; its record goes to benchmarks/results/o
 (an --epochs override appends -e<N>; --out to change), named by the spec and the hash of its
 resolved config: the same command resumes, and records of another protocol are never counted as
 done or shown. Runs execute as Ray tasks (one CPU each) or in this process with --serial; a killed
-run continues from its last saved epoch. TABLE.md is rewritten after every finished run.
+run continues from its last saved epoch. TABLE.md is rewritten after every finished run; spmotif also
+draws BIAS.png (accuracy and difference to ERM against the training bias b) at the end.
 
 Protocols: docs/PROTOCOLS.md, sections B (tu), C (sst), D (methods), F (spmotif); every setting
 (backbones, HMA, penalties, CIGA per data set, profiles) is in hma_graph/experiments/ood_spec.py.
@@ -22,7 +23,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from hma_graph.experiments import ood_report
+from hma_graph.experiments import ood_plot, ood_report
 from hma_graph.experiments.cli import add_sweep_args, check_positive, run_benchmark
 from hma_graph.experiments.datasets import SENTIGRAPH_FILES, missing_sentigraph_files
 from hma_graph.experiments.ood_spec import DEFAULT_METHODS, METHODS, SUITES, check_datasets
@@ -78,7 +79,9 @@ def main(argv=None) -> str:
         options["progress"] = not args.no_progress
     return run_benchmark("ood", args.profile, specs, args, overrides=overrides, options=options or None,
                          script=__file__, argv=argv,
-                         render=lambda records, notes: ood_report.render(records, args.suite, notes))
+                         render=lambda records, notes: ood_report.render(records, args.suite, notes),
+                         after=(lambda records: ood_plot.plot_bias(records, args.out / "BIAS.png"))
+                         if args.suite == "spmotif" else None)
 
 
 if __name__ == "__main__":
