@@ -25,9 +25,7 @@ def bias_series(records: Sequence[Mapping]) -> dict:
     """
     cells = collect(records, lambda r: r["spec"]["method"], lambda r: r["spec"]["dataset"])
     out: dict = {}
-    for (m, d), per_seed in cells.items():
-        if not per_seed:
-            continue
+    for (m, d), per_seed in cells.items():  # collect() makes no empty cells
         vals = [100.0 * float(v) for v in per_seed.values()]
         diff = None if m == "erm" else paired(per_seed, cells.get(("erm", d)))
         if diff is not None:
