@@ -173,11 +173,8 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     """
     _check_fit_args(loss, metric, epochs, clip_grad_norm)
     objective = _resolve_objective(objective, model)
-    if hma_lr is not None and not hasattr(model, "param_groups"):
-        raise ValueError(f"hma_lr={hma_lr} needs a model built by hma_graph.apply; got {type(model).__name__}")
-    params = model.param_groups(lr, hma_lr) if hma_lr is not None else model.parameters()
-    opt = (optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay)))(params)
-    sched = _step_schedule(opt, lr_step)
+    opt, sched = _optimizer(model, lr=lr, hma_lr=hma_lr, weight_decay=weight_decay, optimizer=optimizer,
+                            lr_step=lr_step)
     signature = fit_signature(model, metric=metric, epochs=epochs, lr=lr, hma_lr=hma_lr,
                               weight_decay=weight_decay, loss=loss if objective is None else type(objective).__name__,
                               warmup=warmup, patience=patience, count_warmup=count_warmup,
@@ -191,8 +188,6 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
     bar = tqdm(range(run.epochs_done, epochs if not run.stopped else run.epochs_done), desc=desc,
                disable=not progress, leave=False, initial=run.epochs_done, total=epochs)
     for epoch in bar:
-        if hasattr(objective, "set_epoch"):  # objectives with an epoch schedule (DIR)
-            objective.set_epoch(epoch)
         _train_logged(run.history, epoch, model, train_loader, opt, loss, inputs, objective, clip_grad_norm)
         _evaluate(run.history, epoch, metric, model, {"valid": valid_loader, "test": test_loader}, inputs, objective)
         if sched is not None:
@@ -212,13 +207,27 @@ def fit(model, train_loader, valid_loader, test_loader, *, metric: str, epochs: 
         if run.stopped:
             break
     bar.close()
-    record = run.record(metric, wall_s=time.perf_counter() - start)
-    model.load_state_dict(run.best_state)  # the model leaves fit at the selected epoch's weights
+    return _finish(run, model, metric, time.perf_counter() - start, extra_eval, checkpoint)
+
+
+def _finish(run, model, metric: str, wall_s: float, extra_eval, checkpoint: Optional[Path]) -> dict:
+    """The run's record; leaves ``model`` at the selected epoch's weights and deletes the checkpoint."""
+    record = run.record(metric, wall_s=wall_s)
+    model.load_state_dict(run.best_state)
     if extra_eval:
         record["extra"] = {name: fn(model) for name, fn in extra_eval.items()}
     if checkpoint is not None and checkpoint.exists():
         checkpoint.unlink()
     return record
+
+
+def _optimizer(model, *, lr, hma_lr, weight_decay, optimizer, lr_step):
+    """``fit``'s optimizer over ``model``'s parameter groups and its step schedule (or None)."""
+    if hma_lr is not None and not hasattr(model, "param_groups"):
+        raise ValueError(f"hma_lr={hma_lr} needs a model built by hma_graph.apply; got {type(model).__name__}")
+    params = model.param_groups(lr, hma_lr) if hma_lr is not None else model.parameters()
+    opt = (optimizer or (lambda ps: torch.optim.Adam(ps, lr=lr, weight_decay=weight_decay)))(params)
+    return opt, _step_schedule(opt, lr_step)
 
 
 def _check_fit_args(loss: str, metric: str, epochs: int, clip_grad_norm: Optional[float]) -> None:
@@ -234,6 +243,8 @@ def _check_fit_args(loss: str, metric: str, epochs: int, clip_grad_norm: Optiona
 
 def _train_logged(history: dict, epoch: int, model, loader, opt, loss, inputs, objective, clip_grad_norm) -> None:
     """One training epoch; appends its loss, time and objective logs to ``history``."""
+    if hasattr(objective, "set_epoch"):  # objectives with an epoch schedule (DIR)
+        objective.set_epoch(epoch)
     t0 = time.perf_counter()
     logs: Dict[str, float] = {}
     try:

@@ -153,6 +153,30 @@ def _draw_bases(rng: np.random.Generator, labels: np.ndarray, bias: float, biase
     return np.where(match, labels, other)
 
 
+def _check_noise_features(noise, features, feat_dim) -> int:
+    """Validates ``noise`` and ``features``; returns ``feat_dim`` as a checked int."""
+    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not (0.0 <= noise < 1.0):
+        raise ValueError(f"noise must be a number in [0, 1), got {noise!r}")
+    if features not in FEATURES:
+        raise ValueError(f"unknown features {features!r}; expected one of {FEATURES}")
+    return _check_int("feat_dim", feat_dim, 1)
+
+
+def _build_graphs(rng, labels, bases, size, r, anchor_u, noise: float, features: str, feat_dim: int):
+    """Graph i from its drawn base, size, branching and anchor position, in index order (the stream's
+    order); returns the graphs and (N,) arrays of anchors, base node counts and noise edge counts."""
+    num_graphs = len(labels)
+    graphs: List[dgl.DGLGraph] = []
+    anchors, n_base, n_noise = (np.empty(num_graphs, dtype=np.int64) for _ in range(3))
+    for i in range(num_graphs):
+        n_b, e_b = base_edges(BASES[bases[i]], size[i], r[i] if bases[i] == 0 else 2)
+        a = min(int(anchor_u[i] * n_b), n_b - 1)
+        g, k = _motif_graph(rng, n_b, e_b, MOTIFS[labels[i]], a, noise, features, feat_dim)
+        graphs.append(g)
+        anchors[i], n_base[i], n_noise[i] = a, n_b, k
+    return graphs, anchors, n_base, n_noise
+
+
 def make_spurious_motif(num_graphs: int, bias: float, seed: int, *, split: str = "train",
                         base_size: Union[str, Mapping[str, Tuple[int, int]], None] = None,
                         biased: Optional[bool] = None,
@@ -188,11 +212,7 @@ def make_spurious_motif(num_graphs: int, bias: float, seed: int, *, split: str =
     branching = _check_branching(tree_branching)
     if biased is None:
         biased = split == "train"
-    if isinstance(noise, bool) or not isinstance(noise, numbers.Real) or not (0.0 <= noise < 1.0):
-        raise ValueError(f"noise must be a number in [0, 1), got {noise!r}")
-    if features not in FEATURES:
-        raise ValueError(f"unknown features {features!r}; expected one of {FEATURES}")
-    feat_dim = _check_int("feat_dim", feat_dim, 1)
+    feat_dim = _check_noise_features(noise, features, feat_dim)
 
     rng = np.random.default_rng([seed, SPLITS.index(split)])
     # balanced labels in random order
@@ -205,17 +225,8 @@ def make_spurious_motif(num_graphs: int, bias: float, seed: int, *, split: str =
     r = np.where(bases == 0, r, 0)
     anchor_u = rng.random(num_graphs)
 
-    graphs: List[dgl.DGLGraph] = []
-    anchors = np.empty(num_graphs, dtype=np.int64)
-    n_base_all = np.empty(num_graphs, dtype=np.int64)
-    n_noise = np.empty(num_graphs, dtype=np.int64)
-    for i in range(num_graphs):
-        n_b, e_b = base_edges(BASES[bases[i]], size[i], r[i] if bases[i] == 0 else 2)
-        a = min(int(anchor_u[i] * n_b), n_b - 1)
-        g, k = _motif_graph(rng, n_b, e_b, MOTIFS[labels[i]], a, noise, features, feat_dim)
-        graphs.append(g)
-        anchors[i], n_base_all[i], n_noise[i] = a, n_b, k
-
+    graphs, anchors, n_base_all, n_noise = _build_graphs(rng, labels, bases, size, r, anchor_u, noise, features,
+                                                         feat_dim)
     info = {
         "split": split, "bias": bias, "biased": bool(biased), "seed": seed,
         "base": torch.from_numpy(bases), "base_size": torch.from_numpy(size),
