@@ -1,15 +1,17 @@
 """Why is DropEdge far below vanilla on REDDIT-BINARY (Table 4, reduced)?
 
-    HMA_GRAPH_MIRROR=... python benchmarks/results/table4/diagnostics/dropedge_bn.py [--epochs 50] [--seeds 1314]
+    HMA_GRAPH_MIRROR=... python benchmarks/results/table4/diagnostics/dropedge_bn.py \
+        [--epochs 50] [--seeds 1314] [--method dropedge|vanilla] [--lr-every 25]
 
-Hypothesis: a train/eval shift in the inputs of the BatchNorm layers. GIN sums over neighbours; with
+The hypothesis tested (refuted; results and the cause found instead in README.md): a train/eval shift in the inputs of the BatchNorm layers. GIN sums over neighbours; with
 DropEdge (p = 0.2) every sum in training runs over ~80% of the edges, so the running means and
 variances BatchNorm keeps for evaluation describe sparser graphs than the full ones it is evaluated
 on. REDDIT-BINARY's hubs (hundreds to thousands of neighbours) make the shift large in absolute
 terms; IMDB's small dense graphs barely show it.
 
 Each run is the Table 4 "reduced" DropEdge run of REDDIT-BINARY (optionally truncated to
-``--epochs``; lr halved every ``--lr-every`` epochs, 25 as in the profile), and at the selected epoch's weights it also measures:
+``--epochs``; lr halved every ``--lr-every`` epochs, 25 as in the profile), and at the selected
+epoch's weights it also measures:
 
 * ``*_bn_recal``: the same weights with every BatchNorm's running statistics re-estimated (exact
   average) on the unperturbed training graphs, then evaluated as usual;
@@ -98,8 +100,8 @@ def main():
         cfg = resolve("table4", "reduced", {"dataset": "REDDIT-BINARY", "method": args.method, "seed": seed},
                       overrides={"train": {"epochs": args.epochs, "lr_step": [args.lr_every, 0.5]}})
         rec = run_spec(cfg, extra_eval=diagnostics(cfg))
-        out = {"seed": seed, "epochs": args.epochs, "lr_every": args.lr_every, "valid": rec["valid"], "test": rec["test"],
-               "selected_epoch": rec["selected_epoch"], "wall_s": rec["wall_s"],
+        out = {"seed": seed, "epochs": args.epochs, "lr_every": args.lr_every, "valid": rec["valid"],
+               "test": rec["test"], "selected_epoch": rec["selected_epoch"], "wall_s": rec["wall_s"],
                **rec["extra"]["diagnostics"],
                "curve": {k: rec["history"][k] for k in ("train_loss", "valid")}, "config": cfg}
         write_json_atomic(path, out)
