@@ -4,10 +4,11 @@ r"""Why is DropEdge far below vanilla on REDDIT-BINARY (Table 4, reduced)?
         [--epochs 50] [--seeds 1314] [--method dropedge|vanilla] [--lr-every 25]
 
 The hypothesis tested (refuted; the results and the cause found instead are in README.md): a
-train/eval shift in the inputs of the BatchNorm layers. GIN sums over neighbours; with DropEdge (p = 0.2) every sum in training runs over ~80% of the edges, so the running means and
-variances BatchNorm keeps for evaluation describe sparser graphs than the full ones it is evaluated
-on. REDDIT-BINARY's hubs (hundreds to thousands of neighbours) make the shift large in absolute
-terms; IMDB's small dense graphs barely show it.
+train/eval shift in the inputs of the BatchNorm layers. GIN sums over neighbours; with DropEdge (p =
+0.2) every sum in training runs over ~80% of the edges, so the running means and variances BatchNorm
+keeps for evaluation describe sparser graphs than the full ones it is evaluated on. REDDIT-BINARY's
+hubs (hundreds to thousands of neighbours) make the shift large in absolute terms; IMDB's small
+dense graphs barely show it.
 
 Each run is the Table 4 "reduced" DropEdge run of REDDIT-BINARY (optionally truncated to
 ``--epochs``; lr halved every ``--lr-every`` epochs, 25 as in the profile), and at the selected
