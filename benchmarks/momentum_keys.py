@@ -57,6 +57,38 @@ def similarity_structure_corr(a: torch.Tensor, b: torch.Tensor) -> float:
     return float(torch.corrcoef(torch.stack([(sa @ sa.T)[off], (sb @ sb.T)[off]]))[0, 1])
 
 
+def embed(model, probe, state, bn_batch_stats: bool) -> torch.Tensor:
+    """Pooled embeddings (64, d) of ``probe`` by ``model.backbone`` under the weights ``state``, in eval
+    mode, or with batch-norm on batch statistics; the modules' modes are restored afterwards."""
+    bb = model.backbone
+    modes = [(m, m.training) for m in bb.modules()]
+    bb.eval()
+    if bn_batch_stats:
+        for m in bb.modules():
+            if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
+                m.train()
+    try:
+        with torch.no_grad():
+            st = {k: v.clone() for k, v in state.items()}  # batch-stat BN would update them
+            call = (lambda: functional_call(bb, st, (probe, probe.ndata["feat"], probe.edata["feat"])))
+            return model._run(call, (probe,))
+    finally:
+        for m, mode in modes:
+            m.training = mode
+
+
+def compare(model, probe, warm, step, steps_per_epoch, rows, out):
+    """Appends, for each copy, the feature std and the similarity-structure correlation with the online model."""
+    const = {n: getattr(model.momentum, k) for n, k in model._momentum_names.items()}
+    online = embed(model, probe, _state(model.backbone), False)
+    copies = {"constant, eval": embed(model, probe, const, False), "warm-up, eval": embed(model, probe, warm, False),
+              "constant, BN batch": embed(model, probe, const, True), "online, eval": online}
+    for name, k in copies.items():
+        std, corr = float(k.std(0).mean()), similarity_structure_corr(k, online)
+        out.append({"step": step, "copy": name, "feature_std": std, "similarity_corr": corr})
+        rows.append([step, f"{step / steps_per_epoch:.1f}", name, f"{std:.3f}", f"{corr:+.3f}"])
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="benchmarks/momentum_keys.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -74,25 +106,7 @@ def main(argv=None):
     opt = torch.optim.Adam(model.parameters(), lr=cfg["train"]["lr"])
     train = build_loaders(cfg, graphs, labels, split)["train"]  # shuffled with the seed, as Table 3 trains
     g_probe, _ = next(iter(GraphLoader(graphs, labels, 64, indices=split["valid"][:64])))
-    bb = model.backbone
-    warm = _state(bb)  # shadow copy with the warm-up rule, following the same online trajectory
-
-    def embed(state, bn_batch_stats):
-        modes = [(m, m.training) for m in bb.modules()]
-        bb.eval()
-        if bn_batch_stats:
-            for m in bb.modules():
-                if isinstance(m, torch.nn.modules.batchnorm._BatchNorm):
-                    m.train()
-        try:
-            with torch.no_grad():
-                st = {k: v.clone() for k, v in state.items()}  # batch-stat BN would update them
-                call = (lambda: functional_call(bb, st, (g_probe, g_probe.ndata["feat"], g_probe.edata["feat"])))
-                return model._run(call, (g_probe,))
-        finally:
-            for m, mode in modes:
-                m.training = mode
-
+    warm = _state(model.backbone)  # shadow copy with the warm-up rule, following the same online trajectory
     rows, out = [], []
     step, last = 0, max(args.steps)
     bar = tqdm(total=last, desc="steps")
@@ -105,19 +119,12 @@ def main(argv=None):
             opt.step()
             with torch.no_grad():  # the warm-up rule on the shadow copy, after the same step
                 lam = warmup_momentum(0.999, step)
-                for k, v in _state(bb).items():
+                for k, v in _state(model.backbone).items():
                     warm[k].lerp_(v, 1 - lam) if warm[k].is_floating_point() else warm[k].copy_(v)
             step += 1
             bar.update(1)
             if step in args.steps:
-                const = {n: getattr(model.momentum, k) for n, k in model._momentum_names.items()}
-                online = embed(_state(bb), False)
-                copies = {"constant, eval": embed(const, False), "warm-up, eval": embed(warm, False),
-                          "constant, BN batch": embed(const, True), "online, eval": online}
-                for name, k in copies.items():
-                    std, corr = float(k.std(0).mean()), similarity_structure_corr(k, online)
-                    out.append({"step": step, "copy": name, "feature_std": std, "similarity_corr": corr})
-                    rows.append([step, f"{step / len(train):.1f}", name, f"{std:.3f}", f"{corr:+.3f}"])
+                compare(model, g_probe, warm, step, len(train), rows, out)
             if step >= last:
                 break
     bar.close()

@@ -126,7 +126,7 @@ def memory_child(name, args) -> dict:
     return {"peak_mb": rss_mb()[1] - before}
 
 
-def main(argv=None):
+def _parser():
     ap = argparse.ArgumentParser(prog="benchmarks/overhead.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--graphs", type=int, default=1210)
@@ -140,30 +140,21 @@ def main(argv=None):
     ap.add_argument("--configs", nargs="*", default=list(CONFIGS))
     ap.add_argument("--optimizer", choices=["adam-fused", "adam"], default="adam-fused",
                     help="Adam(fused=True) (default; the fastest CPU Adam) or the for-loop Adam")
-    ap.add_argument("--quick", action="store_true", help="300 graphs, width 64, 2 rounds")
+    ap.add_argument("--quick", action="store_true",
+                    help="defaults of 300 graphs, width 64, 2 rounds (explicit flags win)")
     ap.add_argument("--no-memory", action="store_true", help="skip the per-config memory subprocesses")
     ap.add_argument("--out", type=Path, default=RESULTS / "overhead.json")
     ap.add_argument("--memory-child", help=argparse.SUPPRESS)
-    args = ap.parse_args(argv)
-    if args.quick:
-        args.graphs, args.width, args.rounds = 300, 64, 2
-    torch.set_num_threads(args.threads)
-    unknown = set(args.configs) - set(CONFIGS)
-    if unknown or "backbone" not in args.configs:
-        ap.error(f"--configs must include 'backbone' and only names from {list(CONFIGS)}; bad: {sorted(unknown)}")
-    if args.memory_child:
-        print(json.dumps(memory_child(args.memory_child, args)))
-        return
+    return ap
 
-    graphs, labels = molecule_like_graphs(args.graphs, seed=1)
-    batches = make_batches(graphs, labels, args.batch_size)
-    models = {n: build(n, args) for n in args.configs}
-    for n, (m, o) in models.items():  # warm-up: allocator, Adam state, queue filled
+
+def timed_rounds(models, batches, rounds):
+    """Train and eval epoch times per config over interleaved rounds (round r rotates the order by r)."""
+    for m, o in models.values():  # warm-up: allocator, Adam state, queue filled
         train_epoch(m, o, batches[:3])
-    times = {n: [] for n in args.configs}
-    eval_times = {n: [] for n in args.configs}
-    order = list(args.configs)
-    for r in tqdm(range(args.rounds), desc="rounds"):
+    order = list(models)
+    times, eval_times = {n: [] for n in order}, {n: [] for n in order}
+    for r in tqdm(range(rounds), desc="rounds"):
         for n in order[r % len(order):] + order[:r % len(order)]:
             m, o = models[n]
             t0 = time.perf_counter()
@@ -172,17 +163,24 @@ def main(argv=None):
             t0 = time.perf_counter()
             eval_epoch(m, batches)
             eval_times[n].append(time.perf_counter() - t0)
+    return times, eval_times
 
+
+def peak_memory(args) -> dict:
+    """Peak training memory (MiB) per config, each measured in a fresh subprocess."""
     mem = {}
-    if not args.no_memory:
-        for n in tqdm(args.configs, desc="memory"):
-            cmd = [sys.executable, __file__, "--memory-child", n, "--graphs", str(args.graphs),
-                   "--batch-size", str(args.batch_size), "--layers", str(args.layers), "--width",
-                   str(args.width), "--memory-size", str(args.memory_size), "--slots", str(args.slots),
-                   "--threads", str(args.threads), "--optimizer", args.optimizer]
-            out = subprocess.run(cmd, capture_output=True, text=True, check=True)
-            mem[n] = json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"]
+    for n in tqdm(args.configs, desc="memory"):
+        cmd = [sys.executable, __file__, "--memory-child", n, "--graphs", str(args.graphs),
+               "--batch-size", str(args.batch_size), "--layers", str(args.layers), "--width",
+               str(args.width), "--memory-size", str(args.memory_size), "--slots", str(args.slots),
+               "--threads", str(args.threads), "--optimizer", args.optimizer]
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        mem[n] = json.loads(out.stdout.strip().splitlines()[-1])["peak_mb"]
+    return mem
 
+
+def report(args, models, times, eval_times, mem) -> dict:
+    """The table rows (ratios against the backbone) and the record written to --out."""
     base_t = statistics.median(times["backbone"])
     base_e = statistics.median(eval_times["backbone"])
     base_p = params(models["backbone"][0])
@@ -198,18 +196,39 @@ def main(argv=None):
         record["configs"][n] = {"train_epoch_s": times[n], "eval_epoch_s": eval_times[n],
                                 "train_ratio": t / base_t, "eval_ratio": e / base_e, "peak_mb": peak,
                                 "params": p}
-    table = markdown_table(["config", "train epoch (s)", "x backbone", "eval epoch (s)", "x backbone",
-                            "peak train mem (MiB)", "x backbone", "params", "extra params"], rows)
-    caption = (f"OGB GIN {args.layers}x{args.width}, {args.graphs} molecule-like graphs, batch "
-               f"{args.batch_size}, m1={args.memory_size}, m2={args.slots}/class, "
-               f"{torch.get_num_threads()} thread(s), {args.optimizer}, median of {args.rounds} interleaved rounds")
-    print(f"\n{caption}\n\n{table}\n")
+    record["table"] = markdown_table(["config", "train epoch (s)", "x backbone", "eval epoch (s)", "x backbone",
+                                      "peak train mem (MiB)", "x backbone", "params", "extra params"], rows)
+    record["caption"] = (f"OGB GIN {args.layers}x{args.width}, {args.graphs} molecule-like graphs, batch "
+                         f"{args.batch_size}, m1={args.memory_size}, m2={args.slots}/class, "
+                         f"{torch.get_num_threads()} thread(s), {args.optimizer}, "
+                         f"median of {args.rounds} interleaved rounds")
+    return record
+
+
+def main(argv=None):
+    ap = _parser()
+    if ap.parse_known_args(argv)[0].quick:  # --quick changes the defaults; explicit flags still win
+        ap.set_defaults(graphs=300, width=64, rounds=2)
+    args = ap.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    unknown = set(args.configs) - set(CONFIGS)
+    if unknown or "backbone" not in args.configs:
+        ap.error(f"--configs must include 'backbone' and only names from {list(CONFIGS)}; bad: {sorted(unknown)}")
+    if args.memory_child:
+        print(json.dumps(memory_child(args.memory_child, args)))
+        return
+    graphs, labels = molecule_like_graphs(args.graphs, seed=1)
+    batches = make_batches(graphs, labels, args.batch_size)
+    models = {n: build(n, args) for n in args.configs}
+    times, eval_times = timed_rounds(models, batches, args.rounds)
+    mem = {} if args.no_memory else peak_memory(args)
+    record = report(args, models, times, eval_times, mem)
+    print(f"\n{record['caption']}\n\n{record['table']}\n")
     for n, target in (("hma", 1.5), ("hma (online features)", 1.15)):
         if n in record["configs"]:
             r = record["configs"][n]["train_ratio"]
             print(f"target {n}: <= {target}x backbone epoch time -> measured {r:.2f}x "
                   f"({'met' if r <= target else 'NOT met'})")
-    record["table"], record["caption"] = table, caption
     write_json_atomic(args.out, record)
     print(f"\nwrote {args.out}")
 

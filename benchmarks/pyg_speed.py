@@ -173,6 +173,57 @@ def check_same_function(args, graphs, datas, labels) -> float:
         return float((ours.forward(idx) - pyg.forward(idx)).abs().max())
 
 
+def timed_rounds(benches: dict, n_graphs: int, args):
+    """Per config, train and eval epoch times over interleaved rounds (one batch order per round),
+    after a warm-up; returns the results per config and the number of graphs used per epoch."""
+    gen = torch.Generator().manual_seed(0)
+
+    def batches():  # a fresh order; a last batch of one graph is dropped (batch norm needs > 1)
+        return [b.tolist() for b in torch.randperm(n_graphs, generator=gen).split(args.batch_size) if len(b) > 1]
+
+    for b in benches.values():  # warm-up: allocator, Adam state, PyG's generated propagate code
+        bs = batches()
+        b.train_epoch(bs[:5])
+        b.eval_epoch(bs[:5])
+    res = {c: {"train_epoch_s": [], "eval_epoch_s": []} for c in CONFIGS}
+    for r in tqdm(range(args.rounds), desc="rounds"):
+        bs = batches()
+        for c in CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]:
+            for k, epoch in (("train", benches[c].train_epoch), ("eval", benches[c].eval_epoch)):
+                t0 = time.perf_counter()
+                epoch(bs)
+                res[c][f"{k}_epoch_s"].append(time.perf_counter() - t0)
+    n_used = sum(len(x) for x in batches())
+    for r in res.values():
+        r.update({f"{k}_graphs_per_s": n_used / statistics.median(r[f"{k}_epoch_s"]) for k in ("train", "eval")})
+    return res, n_used
+
+
+def report(res: dict, n_used: int, args) -> dict:
+    """Adds each config's ratio against its twin in the other framework to ``res``; returns the
+    table, its caption, the headline (PyG as usually written vs ours as shipped) and the versions."""
+    rows = []
+    for c in CONFIGS:
+        r, twin = res[c], res[("ours" if c.startswith("PyG") else "PyG") + c[c.index(","):]]
+        for k in ("train", "eval"):
+            r[f"{k}_ratio_vs_other_framework"] = r[f"{k}_graphs_per_s"] / twin[f"{k}_graphs_per_s"]
+        rows.append([c, f"{r['train_graphs_per_s']:.0f}", f"{r['train_ratio_vs_other_framework']:.2f}x",
+                     f"{r['eval_graphs_per_s']:.0f}", f"{r['eval_ratio_vs_other_framework']:.2f}x",
+                     " / ".join(f"{t:.2f}" for t in r["train_epoch_s"])])
+    table = markdown_table(["config", "train graphs/s", "vs other framework, same dropout",
+                            "eval graphs/s", "vs other framework, same dropout", "train epoch s (rounds)"], rows)
+    versions = {"torch": torch.__version__, "dgl": dgl.__version__, "torch_geometric": torch_geometric.__version__}
+    caption = (f"OGB GIN {args.layers}x{args.width}, dropout 0.5, batch {args.batch_size}, ogbg-molbace "
+               f"training graphs ({n_used} per epoch), {torch.get_num_threads()} thread(s), median of "
+               f"{args.rounds} interleaved rounds; collation included; "
+               + ", ".join(f"{k} {v}" for k, v in versions.items()))
+    ours, pyg = res["ours, hma_graph dropout"], res["PyG, torch dropout"]
+    headline = (f"PyG as usually written (torch dropout) vs ours as shipped (hma_graph dropout): "
+                f"train {pyg['train_graphs_per_s'] / ours['train_graphs_per_s']:.2f}x, "
+                f"eval {pyg['eval_graphs_per_s'] / ours['eval_graphs_per_s']:.2f}x (PyG / ours)")
+    return {"table": table, "caption": caption, "headline": headline, "versions": versions}
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="benchmarks/pyg_speed.py", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -197,51 +248,13 @@ def main(argv=None):
     if max_diff > 1e-4:
         raise SystemExit("error: the PyG model does not compute the same function as ours")
 
-    benches = {c: Bench(c, args, graphs, datas, labels) for c in CONFIGS}
-    gen = torch.Generator().manual_seed(0)
-
-    def batches():  # a fresh order; a last batch of one graph is dropped (batch norm needs > 1)
-        return [b.tolist() for b in torch.randperm(len(graphs), generator=gen).split(args.batch_size) if len(b) > 1]
-
-    for b in benches.values():  # warm-up: allocator, Adam state, PyG's generated propagate code
-        bs = batches()
-        b.train_epoch(bs[:5])
-        b.eval_epoch(bs[:5])
-    res = {c: {"train_epoch_s": [], "eval_epoch_s": []} for c in CONFIGS}
-    for r in tqdm(range(args.rounds), desc="rounds"):
-        bs = batches()
-        for c in CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]:
-            for k, epoch in (("train", benches[c].train_epoch), ("eval", benches[c].eval_epoch)):
-                t0 = time.perf_counter()
-                epoch(bs)
-                res[c][f"{k}_epoch_s"].append(time.perf_counter() - t0)
-
-    n_used = sum(len(x) for x in batches())
-    for r in res.values():
-        r.update({f"{k}_graphs_per_s": n_used / statistics.median(r[f"{k}_epoch_s"]) for k in ("train", "eval")})
-    rows = []
-    for c in CONFIGS:
-        r, twin = res[c], res[("ours" if c.startswith("PyG") else "PyG") + c[c.index(","):]]
-        for k in ("train", "eval"):
-            r[f"{k}_ratio_vs_other_framework"] = r[f"{k}_graphs_per_s"] / twin[f"{k}_graphs_per_s"]
-        rows.append([c, f"{r['train_graphs_per_s']:.0f}", f"{r['train_ratio_vs_other_framework']:.2f}x",
-                     f"{r['eval_graphs_per_s']:.0f}", f"{r['eval_ratio_vs_other_framework']:.2f}x",
-                     " / ".join(f"{t:.2f}" for t in r["train_epoch_s"])])
-    table = markdown_table(["config", "train graphs/s", "vs other framework, same dropout",
-                            "eval graphs/s", "vs other framework, same dropout", "train epoch s (rounds)"], rows)
-    versions = {"torch": torch.__version__, "dgl": dgl.__version__, "torch_geometric": torch_geometric.__version__}
-    caption = (f"OGB GIN {args.layers}x{args.width}, dropout 0.5, batch {args.batch_size}, ogbg-molbace "
-               f"training graphs ({n_used} per epoch), {torch.get_num_threads()} thread(s), median of "
-               f"{args.rounds} interleaved rounds; collation included; "
-               + ", ".join(f"{k} {v}" for k, v in versions.items()))
-    ours, pyg = res["ours, hma_graph dropout"], res["PyG, torch dropout"]
-    headline = (f"PyG as usually written (torch dropout) vs ours as shipped (hma_graph dropout): "
-                f"train {pyg['train_graphs_per_s'] / ours['train_graphs_per_s']:.2f}x, "
-                f"eval {pyg['eval_graphs_per_s'] / ours['eval_graphs_per_s']:.2f}x (PyG / ours)")
-    print(f"\n{caption}\n\n{table}\n\n{headline}\n")
+    res, n_used = timed_rounds({c: Bench(c, args, graphs, datas, labels) for c in CONFIGS}, len(graphs), args)
+    record = report(res, n_used, args)
+    print(f"\n{record['caption']}\n\n{record['table']}\n\n{record['headline']}\n")
     write_json_atomic(args.out, {"machine": machine(), "args": {k: str(v) for k, v in vars(args).items()},
-                                 "versions": versions, "same_function_max_abs_diff": max_diff, "configs": res,
-                                 "table": table, "caption": caption, "headline": headline})
+                                 "versions": record["versions"], "same_function_max_abs_diff": max_diff,
+                                 "configs": res, "table": record["table"], "caption": record["caption"],
+                                 "headline": record["headline"]})
     print(f"wrote {args.out}")
 
 

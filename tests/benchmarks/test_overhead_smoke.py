@@ -19,3 +19,4 @@ def test_overhead_script_runs(tmp_path):
     assert rec["configs"]["param"]["params"] == rec["configs"]["hma"]["params"]
     assert rec["configs"]["hma (authors block)"]["params"] == rec["configs"]["hma"]["params"]  # fc_res for W_o
     assert "| hma |" in res.stdout
+    assert rec["caption"].startswith("OGB GIN 5x64, 64 molecule-like graphs")  # --graphs wins over --quick
