@@ -82,7 +82,8 @@ def draw_tsne(model, h, y, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(5, 4.2))
     for c, name in enumerate(CLASSES):
         sel = (y == c).numpy()
-        ax.scatter(pts[:len(h)][sel, 0], pts[:len(h)][sel, 1], s=6, alpha=0.4, color=f"C{c}", label=f"test graphs: {name}")
+        ax.scatter(pts[:len(h)][sel, 0], pts[:len(h)][sel, 1], s=6, alpha=0.4, color=f"C{c}",
+                   label=f"test graphs: {name}")
         sel = (slot_y == c).numpy()
         ax.scatter(pts[len(h):][sel, 0], pts[len(h):][sel, 1], s=70, marker="*", edgecolor="k", linewidth=0.5,
                    color=f"C{c}", label=f"slots of class {name}")

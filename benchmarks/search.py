@@ -11,9 +11,9 @@ overrides, scored by its best validation ROC-AUC (mean over --seeds), pruned by 
 on the best-so-far validation value (rungs at 10, 30, 90 epochs). The search seed defaults to 100,
 a seed the evaluation does not use. Trials live in <out>/search.journal (resumable, shared by workers:
 --workers N runs N Ray tasks, --serial one process); a trial whose process died, or whose machine
-stopped writing its heartbeat 5 minutes ago, is run again by the next command. Writes <out>/SEARCH.md (every finished trial,
-best first) and <out>/SENSITIVITY.png (per cell, validation ROC-AUC over (m1, m2) after the first rung's
-11 epochs, which every trial ran, and after 100 epochs where a trial completed).
+stopped writing its heartbeat 5 minutes ago, is run again by the next command. Writes <out>/SEARCH.md
+(every finished trial, best first) and <out>/SENSITIVITY.png (per cell, validation ROC-AUC over (m1, m2)
+after the first rung's 11 epochs, which every trial ran, and after 100 epochs where a trial completed).
 """
 from __future__ import annotations
 
@@ -93,7 +93,8 @@ def report(args) -> str:
              "equal budget. The test set is never evaluated.\n"]
     figures, existing = [], study_names(args.out)
     for spec in cells(args):
-        name = f"table3-{args.profile}-dataset={spec['dataset']}__epochs={spec['epochs']}__model={spec['model']}__variant=hma"
+        name = (f"table3-{args.profile}-dataset={spec['dataset']}__epochs={spec['epochs']}"
+                f"__model={spec['model']}__variant=hma")
         if name not in existing:  # a report never creates a study
             continue
         study = make_study(name, args.out, SPACE)
@@ -147,7 +148,8 @@ def sensitivity(figures, path: Path) -> None:
         early, full = _grids(rows)
         im = ax.imshow(np.ma.masked_invalid(early), cmap="viridis", origin="lower")
         for (i, j), v in np.ndenumerate(early):
-            text = "not run" if np.isnan(v) else f"{v:.1f}" + ("" if np.isnan(full[i, j]) else f"\n100 ep: {full[i, j]:.1f}")
+            text = "not run" if np.isnan(v) else (
+                f"{v:.1f}" + ("" if np.isnan(full[i, j]) else f"\n100 ep: {full[i, j]:.1f}"))
             dark = np.isnan(v) or im.norm(v) > 0.6  # black text on the light end of viridis
             ax.text(j, i, text, ha="center", va="center", fontsize=6, color="k" if dark else "w")
         ax.set_xticks(range(len(m2s)), m2s)

@@ -1,7 +1,7 @@
 """Table 4: TU in-distribution graph classification (G-Mixup's protocol), accuracy.
 
     python benchmarks/table4.py                                  # paper profile: 3 data sets x 10 methods x 8 seeds
-    python benchmarks/table4.py --profile reduced                # 200 epochs, lr halved every 25 (stated in the caption)
+    python benchmarks/table4.py --profile reduced                # 200 epochs, lr halved every 25 (in the caption)
     python benchmarks/table4.py --datasets IMDB-BINARY --methods vanilla hma gmixup --seeds 1314 --serial
     python benchmarks/table4.py --datasets REDDIT-MULTI-5K       # needs the official download (see README)
     python benchmarks/table4.py --table-only                     # rewrite TABLE.md from the records

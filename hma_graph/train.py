@@ -16,7 +16,8 @@ default hyperparameters. Every value of ``logs`` is averaged over the epoch's gr
 weighted, over the batches that reported it) into ``history["train_logs"][name]``; the training
 loss of an epoch is the same average of the objective's total loss.
 
-Early stopping (optional, docs/PROTOCOLS.md, "Rules shared by all benchmarks"): after ``warmup`` epochs, stop when the validation
+Early stopping (optional, docs/PROTOCOLS.md, "Rules shared by all benchmarks"): after ``warmup`` epochs,
+stop when the validation
 metric has not improved for ``patience`` epochs. By default epochs without improvement count from
 the start, so a run may stop right at the end of the warm-up. ``count_warmup=False`` counts only
 epochs with index >= ``warmup`` (0-based), as CIGA's code (``cnt += epoch >= pretrain``, reset on

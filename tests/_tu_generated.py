@@ -18,7 +18,8 @@ def write_zip(path, name, n_graphs=60, labels=(0, 1), seed=0):
     for i in range(n_graphs):
         n, c = int(rng.integers(8, 16)), i % 2
         if c == 0:
-            pairs = [(k, k + 1) for k in range(n - 1)] + [tuple(sorted(rng.choice(n, 2, replace=False))) for _ in range(2)]
+            pairs = ([(k, k + 1) for k in range(n - 1)]
+                     + [tuple(sorted(rng.choice(n, 2, replace=False))) for _ in range(2)])
         else:
             pairs = [(a, b) for a in range(n) for b in range(a + 1, n) if rng.random() < 0.6]
         for a, b in set(pairs):

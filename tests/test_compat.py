@@ -33,7 +33,8 @@ def make_fake_dgl(root: Path, torch_version: str, with_library: bool) -> Path:
     (pkg / "__init__.py").write_text("from . import graphbolt\nOK = True\n")
     (pkg / "graphbolt" / "__init__.py").write_text(
         "import os\n"
-        f"if not os.path.exists(os.path.join(os.path.dirname(__file__), {_compat.graphbolt_library_name(torch_version)!r})):\n"
+        "if not os.path.exists(os.path.join(os.path.dirname(__file__), "
+        f"{_compat.graphbolt_library_name(torch_version)!r})):\n"
         "    raise FileNotFoundError('Cannot find DGL C++ graphbolt library')\n"
         "NATIVE = True\n")
     if with_library:

@@ -272,8 +272,9 @@ def test_non_finite_inputs_stop_before_the_step_and_name_the_graph():
     model = GNNClassifier(4, 2, hidden=8, num_layers=2)
     loader = GraphLoader(graphs, labels, 4)
     before = {k: v.clone() for k, v in model.state_dict().items()}
-    with pytest.raises(FloatingPointError, match=r"epoch 0, batch 1: input 1 \(12, 4\) has 1 row\(s\) with "
-                                                 r"NaN/inf in graph\(s\) \[1\] of the batch \(data set indices \[5\]\)"):
+    match = (r"epoch 0, batch 1: input 1 \(12, 4\) has 1 row\(s\) with "
+             r"NaN/inf in graph\(s\) \[1\] of the batch \(data set indices \[5\]\)")
+    with pytest.raises(FloatingPointError, match=match):
         fit(model, loader, loader, loader, metric="accuracy", epochs=2, progress=False)
     after = model.state_dict()
     assert all(torch.isfinite(v).all() for v in after.values() if v.is_floating_point())

@@ -21,7 +21,8 @@ Checked on bace (``tests/data/_bace_validation.py``): rebuilt from the SMILES of
 ``mapping/mol.csv.gz``, every file is byte-identical after decompression and all 1513 molecules
 fall into the official split part.
 
-:func:`open_ogb_folder` (in :mod:`.ogb_open`, re-exported here) hands such a folder to ogb's ``DglGraphPropPredDataset`` through its
+:func:`open_ogb_folder` (in :mod:`.ogb_open`, re-exported here) hands such a folder to ogb's
+``DglGraphPropPredDataset`` through its
 ``meta_dict`` argument (values from ogb's ``master.csv``), so ogb never downloads, never prompts,
 and never switches to a ``*_dgl`` folder. :func:`read_ogb_raw` reads the raw files as arrays.
 """

@@ -20,7 +20,8 @@ validation and test bases are independent of the label. 800 / 400 / 400 graphs, 
 everywhere by default (``--test-base large`` adds DIR's size shift to the test set, ~5x larger
 graphs, slower).
 
-Methods (default ERM, CIGAv1, HMA; IRM and V-REx with ``--methods``), all on the same backbone (``hma_graph.models.GNNClassifier``: GIN, 3 layers, width 32,
+Methods (default ERM, CIGAv1, HMA; IRM and V-REx with ``--methods``), all on the same backbone
+(``hma_graph.models.GNNClassifier``: GIN, 3 layers, width 32,
 mean readout, no dropout), the same data, seeds and selection:
 
 * ERM: cross-entropy.

@@ -109,9 +109,11 @@ def caption(suite: str, records: Sequence[Mapping]) -> str:
     name = "MCC" if metric == "mcc" else "accuracy (%)"
     tr = lambda r: r["config"]["train"]  # noqa: E731
     label = lambda r: LABELS.get(r["spec"]["method"], r["spec"]["method"])  # noqa: E731
-    hparams = lambda r: ", ".join(f"{k} {v:g}" for k, v in sorted(r["config"]["objective"]["hparams"].items()))  # noqa: E731
+    hparams = lambda r: ", ".join(  # noqa: E731
+        f"{k} {v:g}" for k, v in sorted(r["config"]["objective"]["hparams"].items()))
     early = lambda r: ("no early stopping" if tr(r)["patience"] is None else  # noqa: E731
-                       f"early stopping with patience {tr(r)['patience']} counted after {tr(r)['warmup']} warm-up epochs")
+                       f"early stopping with patience {tr(r)['patience']} counted after {tr(r)['warmup']} "
+                       "warm-up epochs")
     hma = lambda r: None if r["config"]["hma"] is None else f"{label(r)}: " + ", ".join(  # noqa: E731
         f"{k} {v}" for k, v in sorted(r["config"]["hma"].items()))
     ciga = lambda r: None if r["config"]["model"]["name"] != "ciga" else (  # noqa: E731
@@ -170,7 +172,8 @@ def render(records: Sequence[Mapping], suite: str, notes: Sequence[str] = ()) ->
     paper_rows = paper_table(SUITES[suite]["paper"])["rows"] if SUITES[suite]["paper"] else None
     parts = [caption(suite, records), "", main_table(records, suite, datasets, paper_rows), "",
              f"## Each method minus ERM on the same seeds ({'MCC' if SUITES[suite]['metric'] == 'mcc' else 'points'})",
-             "", "mean over seeds of the per-seed difference [95% t-interval] (seeds where the method is higher / seeds).",
+             "", "mean over seeds of the per-seed difference [95% t-interval] "
+             "(seeds where the method is higher / seeds).",
              "", paired_table(records, suite, datasets), "",
              "## HMA's rank among the methods", "",
              "by mean test value per data set (1 = best; methods with records here, HMA with the library's "

@@ -30,8 +30,8 @@ SPEC_KEYS = ("suite", "dataset", "method", "seed")
 DEFAULT_METHODS = ("erm", "asap", "dir", "irm", "vrex", "ibirm", "cigav1", "cigav2", "hma")
 RECIPE_METHODS = {"hma-s1": {"lr_scale": 1.0}}
 METHODS = DEFAULT_METHODS + tuple(RECIPE_METHODS)
-LABELS = {"erm": "ERM", "asap": "ASAP", "dir": "DIR", "irm": "IRM", "vrex": "V-REx", "ibirm": "IB-IRM", "cigav1": "CIGAv1",
-          "cigav2": "CIGAv2", "hma": "HMA", "hma-s1": "HMA (lr_scale 1)"}
+LABELS = {"erm": "ERM", "asap": "ASAP", "dir": "DIR", "irm": "IRM", "vrex": "V-REx", "ibirm": "IB-IRM",
+          "cigav1": "CIGAv1", "cigav2": "CIGAv2", "hma": "HMA", "hma-s1": "HMA (lr_scale 1)"}
 # ASAP (hma_graph.models.asap.ASAPClassifier): the suite's width and depth, pooling ratio 0.8 and
 # attention dropout 0 (the defaults of PyG's kernel benchmark asap.py, which CIGA's ASAP baseline uses)
 ASAP = {"ratio": 0.8, "dropout": 0.0}

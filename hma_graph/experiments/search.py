@@ -36,8 +36,8 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple, Union
 from .registry import config_hash, merge, resolve
 from .store import run_name
 
-__all__ = ["overrides_of", "make_study", "study_names", "optimize", "recover_dead_trials", "trials_table", "HEARTBEAT_S", "STALE_S",
-           "FIRST_RUNG"]
+__all__ = ["overrides_of", "make_study", "study_names", "optimize", "recover_dead_trials", "trials_table",
+           "HEARTBEAT_S", "STALE_S", "FIRST_RUNG"]
 
 FIRST_RUNG = 10      # step (epoch index) of the halving pruner's first rung: every finished trial reaches it
 HEARTBEAT_S = 60.0   # seconds between two heartbeats of a running trial

@@ -154,7 +154,8 @@ def caption(records) -> str:
         return f"{name}: " + ", ".join(f"{short(d)} [{got[d]}]" for d in _order(got, DATASETS))
 
     settings = "; ".join(entry(v) for v in _order(per_variant, VARIANTS))
-    epochs = "; ".join(f"{short(d)} " + values(lambda r, d=d: r["spec"]["epochs"] if r["spec"]["dataset"] == d else None)
+    epochs = "; ".join(f"{short(d)} "
+                       + values(lambda r, d=d: r["spec"]["epochs"] if r["spec"]["dataset"] == d else None)
                        for d in _order({r["spec"]["dataset"] for r in records}, DATASETS))
     return (f"Table 3, profile {values(lambda r: r['config']['profile'])}: test ROC-AUC (%) on the official "
             f"scaffold split at the epoch of best validation ROC-AUC; ours = mean ± sample std over seeds "

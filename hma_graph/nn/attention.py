@@ -21,8 +21,9 @@ code, inherited from NPT).
     out = Y + dropout(Linear(dropout(GELU(Linear(LN_ff(Y))))))  a third dropout, after the GELU
     every LayerNorm with eps = 1e-12 (ours: 1e-5)
 
-It has the same number of parameters as ours (W_res takes the place of W_o). ``include_self=False`` drops the self key: used when the query's own
-token is already among the context (attention across the datapoints of a batch).
+It has the same number of parameters as ours (W_res takes the place of W_o). ``include_self=False`` drops
+the self key: used when the query's own token is already among the context (attention across the
+datapoints of a batch).
 
 This is the same computation as running the block on the sequence [x_i ; C] for every i and keeping
 position 0, but it never materialises B copies of the context: the context's keys and values are

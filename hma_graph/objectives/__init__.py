@@ -43,6 +43,7 @@ def make_objective(name: str, model, **hparams) -> Objective:
 
 
 __all__ = ["OBJECTIVES", "make_objective", "Objective", "ERM", "IRM", "VREx", "IBIRM", "CIGAv1",
-           "CIGAv2", "DIR", "interventional_risks", "ManifoldMixup", "irm_penalty", "vrex_penalty", "ib_penalty", "supervised_contrastive_loss",
+           "CIGAv2", "DIR", "interventional_risks", "ManifoldMixup", "irm_penalty", "vrex_penalty", "ib_penalty",
+           "supervised_contrastive_loss",
            "spurious_hinge", "model_logits", "per_sample_loss",
            "check_labels", "random_environments"]

@@ -10,7 +10,8 @@ def rec(method, dataset, seed, test, wall=10.0, epochs=10, batch=None, suite="tu
             "extra": {} if batch is None else {"test_batch": batch}, "config": registry.resolve("ood", "paper", spec)}
 
 
-RECORDS = [rec("erm", "NCI1", 0, 0.10, 10, 10), rec("erm", "NCI1", 1, 0.20, 20, 10), rec("erm", "NCI1", 2, 0.30, 30, 30),
+RECORDS = [rec("erm", "NCI1", 0, 0.10, 10, 10), rec("erm", "NCI1", 1, 0.20, 20, 10),
+           rec("erm", "NCI1", 2, 0.30, 30, 30),
            rec("hma", "NCI1", 0, 0.40, 30, 10, 0.1), rec("hma", "NCI1", 1, 0.50, 40, 20, 0.2),
            rec("hma", "NCI1", 2, 0.60, 150, 30, 0.3),
            rec("hma", "DD", 0, 0.25, 99, 10, 0.3), rec("erm", "DD", 5, 0.35, 1, 1)]

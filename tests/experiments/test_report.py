@@ -19,7 +19,8 @@ def test_paired_difference_and_t_interval_by_hand():
     assert d["mean"] == pytest.approx(mean) and d["sd"] == pytest.approx(sd)
     assert (d["lo"], d["hi"]) == pytest.approx((mean - half, mean + half))
     assert d["up"] == 2 and d["n"] == 3
-    assert fmt_paired(d, "rocauc") == f"+{100 * mean:.2f} [{100 * (mean - half):+.2f}, {100 * (mean + half):+.2f}] (2/3 seeds up)"
+    assert fmt_paired(d, "rocauc") == (f"+{100 * mean:.2f} [{100 * (mean - half):+.2f}, {100 * (mean + half):+.2f}] "
+                                       "(2/3 seeds up)")
     assert fmt_paired(d, "mcc") == f"+{mean:.3f} [{mean - half:+.3f}, {mean + half:+.3f}] (2/3 seeds up)"
     one = paired({0: 0.5}, {0: 0.6})
     assert one["lo"] is None and fmt_paired(one, "accuracy") == "-10.00 (0/1 seeds up)"

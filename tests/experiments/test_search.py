@@ -39,7 +39,8 @@ def test_grid_on_validation_only_and_resume(tmp_path, tiny_profile, monkeypatch)
     for cfg, rec in seen:
         assert rec["history"]["test"] == [None, None] and rec["test"] is None            # test never evaluated
         assert rec["valid"] == max(rec["history"]["valid"]) and cfg["seed"] == 7
-    assert {(c["hma"]["memory_size"], c["hma"]["slots_per_class"]) for c, _ in seen} == {(16, 2), (16, 4), (32, 2), (32, 4)}
+    seen_sizes = {(c["hma"]["memory_size"], c["hma"]["slots_per_class"]) for c, _ in seen}
+    assert seen_sizes == {(16, 2), (16, 4), (32, 2), (32, 4)}
     again = optimize("ood", "tiny", SPEC, SPACE, tmp_path, trials=4, seeds=[7], pruner="none")
     assert len(seen) == 4 and len(again.trials) == 4                                       # resumed: nothing re-run
     assert (tmp_path / "search.journal").stat().st_size > 0

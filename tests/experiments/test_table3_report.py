@@ -44,7 +44,8 @@ def test_tables_exact():
     # paired: (+5, -1): mean 2, sd sqrt(18) = 4.243, t(0.975, 1) = 12.706: half width 38.12
     assert "| GIN+HMA − GIN | +2.00 [-36.12, +40.12] (1/2 seeds up) | +4.21 | - | +1.30 | - |" in lines
     # batch: (76 - 70, 70 - 72) = (+6, -2): mean 2, sd sqrt(32): half width 50.82
-    assert "| GIN+HMA [batch inference] − GIN | +2.00 [-48.82, +52.82] (1/2 seeds up) | +4.21 | - | +1.30 | - |" in lines
+    assert ("| GIN+HMA [batch inference] − GIN | +2.00 [-48.82, +52.82] (1/2 seeds up) | +4.21 | - | +1.30 | - |"
+            in lines)
     text = "\n".join(lines)
     assert "main number with HMA inference mode: isolated" in text
     assert "epochs: bace 100; bbbp 100" in text and "seeds 0, 1, 2" in text

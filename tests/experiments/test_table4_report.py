@@ -14,10 +14,12 @@ def rec(method, dataset, seed, test, wall=10.0, epochs=10, batch=None, in_dim=13
 
 RECORDS = [rec("vanilla", "IMDB-BINARY", 1314, 0.70, 10), rec("vanilla", "IMDB-BINARY", 11314, 0.72, 20),
            rec("vanilla", "IMDB-BINARY", 21314, 0.74, 30),
-           rec("hma", "IMDB-BINARY", 1314, 0.71, 30, batch=0.69), rec("hma", "IMDB-BINARY", 11314, 0.75, 40, batch=0.70),
+           rec("hma", "IMDB-BINARY", 1314, 0.71, 30, batch=0.69),
+           rec("hma", "IMDB-BINARY", 11314, 0.75, 40, batch=0.70),
            rec("hma", "IMDB-BINARY", 21314, 0.76, 60, batch=0.71),
            rec("gmixup", "IMDB-BINARY", 1314, 0.69, 11),
-           rec("vanilla", "REDDIT-BINARY", 1314, 0.90, 100, in_dim=1), rec("dropedge", "REDDIT-BINARY", 1314, 0.91, 150)]
+           rec("vanilla", "REDDIT-BINARY", 1314, 0.90, 100, in_dim=1),
+           rec("dropedge", "REDDIT-BINARY", 1314, 0.91, 150)]
 
 
 def cells(text, first):

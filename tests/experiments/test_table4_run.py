@@ -54,7 +54,8 @@ def test_gmixup_adds_soft_labelled_training_graphs_once(data):
     train = loaders["train"]
     n, s = 60, 10 * int(42 * 1.0 / 10)                          # aug_num 10 x int(N_train x ratio / 10) = 40
     assert s == 40 and len(train.graphs) == n + s and len(train.indices) == 42 + s
-    assert train.indices[:42].tolist() == split["train"].tolist() and train.indices[42:].tolist() == list(range(n, n + s))
+    assert train.indices[:42].tolist() == split["train"].tolist()
+    assert train.indices[42:].tolist() == list(range(n, n + s))
     soft = train.labels
     assert soft.shape == (n + s, 2) and torch.allclose(soft.sum(1), torch.ones(n + s))
     assert torch.equal(soft[:n].argmax(1), labels) and bool((soft[n:].max(1).values >= 0.99).all())
@@ -116,7 +117,8 @@ def test_reddit_multi_needs_an_accepted_checksum(monkeypatch, tmp_path):
     monkeypatch.delenv("HMA_GRAPH_ACCEPT_SHA256", raising=False)
     clear()
     config = registry.resolve("table4", "quick", {"dataset": "REDDIT-MULTI-5K", "method": "vanilla", "seed": 1314})
-    with pytest.raises(DataMissingError, match=f"REDDIT-MULTI-5K.*HMA_GRAPH_ACCEPT_SHA256=tu/REDDIT-MULTI-5K.zip={sha}"):
+    match = f"REDDIT-MULTI-5K.*HMA_GRAPH_ACCEPT_SHA256=tu/REDDIT-MULTI-5K.zip={sha}"
+    with pytest.raises(DataMissingError, match=match):
         load_data(config)
     monkeypatch.setenv("HMA_GRAPH_ACCEPT_SHA256", f"tu/REDDIT-MULTI-5K.zip={sha}")
     graphs, labels, split, c = load_data(config)

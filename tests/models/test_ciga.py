@@ -168,7 +168,8 @@ def test_spurious_pass_leaves_batchnorm_running_stats_alone():
         torch.manual_seed(1)
         model = CIGAModel(3, 2, hidden=8, num_layers=2, ratio=0.5)
         model.outputs(g, x, spurious=spurious)
-        stats.append({k: v.clone() for k, v in model.classifier.state_dict().items() if "running" in k or "tracked" in k})
+        stats.append({k: v.clone() for k, v in model.classifier.state_dict().items()
+                      if "running" in k or "tracked" in k})
     assert stats[0].keys() == stats[1].keys() and len(stats[0]) > 0
     assert all(torch.equal(stats[0][k], stats[1][k]) for k in stats[0])
     assert model.classifier.norms[0].momentum == 0.1  # restored

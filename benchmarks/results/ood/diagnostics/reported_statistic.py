@@ -57,8 +57,8 @@ def table(records) -> str:
     summary = (f"The authors' statistic is below ours on {sum(v < 0 for v in diffs.values())} of {len(diffs)} cells "
                f"(mean difference {statistics.mean(diffs.values()):+.3f}); on the CIGA rows on "
                f"{sum(v < 0 for v in ciga)} of {len(ciga)} (mean {statistics.mean(ciga):+.3f}).")
-    return markdown_table(["method", "data set", "ours: test at best valid (n seeds)", "authors' epoch average (n epochs)",
-                           "difference", "paper"], rows) + "\n\n" + summary
+    return markdown_table(["method", "data set", "ours: test at best valid (n seeds)",
+                           "authors' epoch average (n epochs)", "difference", "paper"], rows) + "\n\n" + summary
 
 
 if __name__ == "__main__":
