@@ -23,7 +23,7 @@ import json
 import statistics
 import subprocess
 import sys
-import time
+from functools import partial
 from pathlib import Path
 
 import hma_graph  # noqa: I001  (its DGL shim must run before dgl is imported)
@@ -35,6 +35,7 @@ from tqdm import tqdm
 from hma_graph._atomic import write_json_atomic
 from hma_graph.experiments.machine import machine, reset_peak_rss, rss_mb
 from hma_graph.experiments.report import markdown_table
+from hma_graph.experiments.timing import interleaved_rounds
 from hma_graph.models.ogb_mol import ATOM_FEATURE_DIMS, BOND_FEATURE_DIMS, OGBMolGNN
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -152,18 +153,10 @@ def timed_rounds(models, batches, rounds):
     """Train and eval epoch times per config over interleaved rounds (round r rotates the order by r)."""
     for m, o in models.values():  # warm-up: allocator, Adam state, queue filled
         train_epoch(m, o, batches[:3])
-    order = list(models)
-    times, eval_times = {n: [] for n in order}, {n: [] for n in order}
-    for r in tqdm(range(rounds), desc="rounds"):
-        for n in order[r % len(order):] + order[:r % len(order)]:
-            m, o = models[n]
-            t0 = time.perf_counter()
-            train_epoch(m, o, batches)
-            times[n].append(time.perf_counter() - t0)
-            t0 = time.perf_counter()
-            eval_epoch(m, batches)
-            eval_times[n].append(time.perf_counter() - t0)
-    return times, eval_times
+    phases = {n: {"train": partial(train_epoch, m, o, batches), "eval": partial(eval_epoch, m, batches)}
+              for n, (m, o) in models.items()}
+    t = interleaved_rounds(list(models), rounds, lambda r: phases)
+    return {n: t[n]["train"] for n in models}, {n: t[n]["eval"] for n in models}
 
 
 def peak_memory(args) -> dict:

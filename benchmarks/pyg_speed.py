@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
+from functools import partial
 from pathlib import Path
 
 import hma_graph  # noqa: F401,I001  (its DGL shim must run before dgl and ogb are imported)
@@ -38,11 +38,11 @@ import torch
 import torch.nn.functional as F
 from ogb.graphproppred.mol_encoder import AtomEncoder, BondEncoder
 from torch import nn
-from tqdm import tqdm
 
 from hma_graph._atomic import write_json_atomic
 from hma_graph.experiments.machine import machine
 from hma_graph.experiments.report import markdown_table
+from hma_graph.experiments.timing import interleaved_rounds
 from hma_graph.data.molecules import load_molecule_dataset
 from hma_graph.models.ogb_mol import OGBMolGNN
 from hma_graph.nn.dropout import dropout as hma_dropout
@@ -185,14 +185,14 @@ def timed_rounds(benches: dict, n_graphs: int, args):
         bs = batches()
         b.train_epoch(bs[:5])
         b.eval_epoch(bs[:5])
-    res = {c: {"train_epoch_s": [], "eval_epoch_s": []} for c in CONFIGS}
-    for r in tqdm(range(args.rounds), desc="rounds"):
+
+    def phases(r):  # one fresh batch order per round, shared by every config
         bs = batches()
-        for c in CONFIGS[r % len(CONFIGS):] + CONFIGS[:r % len(CONFIGS)]:
-            for k, epoch in (("train", benches[c].train_epoch), ("eval", benches[c].eval_epoch)):
-                t0 = time.perf_counter()
-                epoch(bs)
-                res[c][f"{k}_epoch_s"].append(time.perf_counter() - t0)
+        return {c: {"train": partial(benches[c].train_epoch, bs), "eval": partial(benches[c].eval_epoch, bs)}
+                for c in CONFIGS}
+
+    t = interleaved_rounds(CONFIGS, args.rounds, phases)
+    res = {c: {f"{k}_epoch_s": t[c][k] for k in ("train", "eval")} for c in CONFIGS}
     n_used = sum(len(x) for x in batches())
     for r in res.values():
         r.update({f"{k}_graphs_per_s": n_used / statistics.median(r[f"{k}_epoch_s"]) for k in ("train", "eval")})

@@ -4,14 +4,15 @@
     python benchmarks/table4.py --profile reduced                # 200 epochs, lr halved every 25 (in the caption)
     python benchmarks/table4.py --datasets IMDB-BINARY --methods vanilla hma gmixup --seeds 1314 --serial
     python benchmarks/table4.py --datasets REDDIT-MULTI-5K       # needs the official download (see README)
-    python benchmarks/table4.py --table-only                     # rewrite TABLE.md from the records
+    python benchmarks/table4.py --table-only                     # rewrite TABLE.md, PAIRED.png from the records
     python benchmarks/table4.py --address HOST:PORT              # the same sweep on a Ray cluster
 
 A run is {dataset, method, seed}; its record goes to benchmarks/results/table4/<profile>/ (an
 --epochs override appends -e<N>; --out to change), named by the spec and the hash of its resolved
 config: the same command resumes, and records of another protocol are never counted as done or
 shown. Runs execute as Ray tasks (one CPU each) or in this process with --serial; a killed run
-continues from its last saved epoch. TABLE.md is rewritten after every finished run.
+continues from its last saved epoch. TABLE.md and PAIRED.png (each method's per-seed differences to
+vanilla) are rewritten after every finished run.
 
 Protocol: docs/PROTOCOLS.md, section E; every setting (split, features, GIN, schedule, the
 baselines' rates, G-Mixup's options, HMA) is in hma_graph/experiments/table4_spec.py.
@@ -59,7 +60,8 @@ def main(argv=None) -> str:
     overrides = {"train": {"epochs": args.epochs}} if args.epochs else None
     options = {"progress": not args.no_progress} if args.serial else None
     return run_benchmark("table4", args.profile, specs, args, overrides=overrides, options=options,
-                         script=__file__, argv=argv, render=table4_report.render)
+                         script=__file__, argv=argv, render=table4_report.render,
+                         after=lambda records: table4_report.plot_paired(records, args.out / "PAIRED.png"))
 
 
 if __name__ == "__main__":

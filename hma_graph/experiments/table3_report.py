@@ -18,6 +18,7 @@ from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
 
+from .paired_plot import plot_paired_rows
 from .report import collect, fmt_cell, fmt_paired, fmt_paper, markdown_table, paired, paper_table, time_ratios
 from .table3_spec import ABD_VARIANTS, DATASETS, MODELS, NOT_IN_PAPER, VARIANTS, row_label, short
 
@@ -208,48 +209,10 @@ def render(records: Sequence[Mapping], notes: Sequence[str] = ()) -> str:
 
 
 def plot_paired(records: Sequence[Mapping], path: Path):
-    """PAIRED.png: per data set, each variant's per-seed differences to its backbone (dots labelled
-    by seed), their mean (bar) and the paper's difference (cross), in points. Returns the figure,
-    or None when no variant has a paired difference."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-
-    from .._atomic import atomic_path
-
+    """PAIRED.png (:mod:`hma_graph.experiments.paired_plot`): per data set, each variant's per-seed
+    differences to its backbone, their mean and 95% interval, and the paper's difference, in points.
+    Returns the figure, or None when no variant has a paired difference."""
     datasets, models, variants, _ = _layout(records)
     rows = [(t, r) for t, r, _ in paired_rows(cells_of(records), paper_table("table3")["rows"], datasets, models,
-                                              variants) if any(r[d][0] for d in datasets)]
-    if not rows:
-        return None
-    fig, axes = plt.subplots(1, len(datasets), figsize=(4.2 * len(datasets), 0.45 * len(rows) + 1.6),
-                             sharey=True, squeeze=False)
-    for ax, d in zip(axes[0], datasets):
-        ax.axvline(0.0, color="0.6", lw=0.8)
-        for y, (_, per) in enumerate(rows):
-            ours, theirs = per[d]
-            if ours:
-                xs = [100 * x for x in ours["diffs"]]
-                ax.scatter(xs, [y] * ours["n"], s=18, color="C0", zorder=3)
-                for x, s in zip(xs, ours["seeds"]):
-                    ax.annotate(str(s), (x, y), xytext=(0, 4), textcoords="offset points", fontsize=6,
-                                ha="center", color="C0")
-                ax.plot([100 * ours["mean"]] * 2, [y - 0.3, y + 0.3], color="C0", lw=2)
-            if theirs is not None:
-                ax.scatter([theirs], [y], marker="x", color="C3", zorder=4)
-        ax.set_title(short(d))
-        ax.set_xlabel("variant − backbone (ROC-AUC points)")
-        ax.grid(axis="x", lw=0.3)
-    axes[0][0].set_yticks(range(len(rows)))
-    axes[0][0].set_yticklabels([t for t, _ in rows], fontsize=7)
-    axes[0][0].invert_yaxis()
-    fig.legend(handles=[Line2D([], [], marker="o", ls="", color="C0", label="ours, per seed (number = seed)"),
-                        Line2D([], [], color="C0", lw=2, label="ours, mean over seeds"),
-                        Line2D([], [], marker="x", ls="", color="C3", label="paper, difference of means")],
-               loc="lower center", ncol=3, fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.08, 1, 1))
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=130, format="png")
-    plt.close(fig)
-    return fig
+                                              variants)]
+    return plot_paired_rows(rows, datasets, path, "variant − backbone (ROC-AUC points)", title=short)

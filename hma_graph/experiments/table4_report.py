@@ -1,4 +1,4 @@
-"""Table 4's ``TABLE.md`` from records (pure functions of the records).
+"""Table 4's ``TABLE.md`` and ``PAIRED.png`` from records (pure functions of the records).
 
 Main table: rows = methods in the paper's order; per data set ours (mean ± sample std over seeds of
 test accuracy in %, at the best validation epoch) next to the paper's, the mean over the data sets
@@ -8,16 +8,19 @@ across-batch block (ABD, ABD+SYN, HMA) are also shown under the paper's batch in
 same selected weights. Second table: every method paired against vanilla on the same seeds
 (:func:`hma_graph.experiments.report.paired`: mean difference in points, 95% t-interval, seeds
 up) next to the paper's difference of means. The caption is built from the records' configs.
+``PAIRED.png`` draws the paired differences seed by seed.
 """
 from __future__ import annotations
 
 import statistics
+from pathlib import Path
 from typing import Mapping, Optional, Sequence
 
+from .paired_plot import plot_paired_rows
 from .report import collect, fmt_cell, fmt_paired, fmt_paper, markdown_table, paired, paper_table, time_ratios
 from .table4_spec import DATASETS, LABELS, METHODS, PROFILE_NOTES
 
-__all__ = ["render", "batch_label"]
+__all__ = ["render", "batch_label", "paired_rows", "plot_paired"]
 
 METRIC = "accuracy"
 BASE = "vanilla"
@@ -66,20 +69,37 @@ def main_table(records, datasets, paper_rows) -> str:
     return markdown_table(header, rows)
 
 
-def paired_table(records, datasets, paper_rows) -> str:
+def paired_rows(records, datasets, paper_rows) -> list:
+    """``[(label, {dataset: (paired difference or None, paper's difference or None)})]``: every method
+    minus vanilla on the same seeds, then the batch-inference rows minus vanilla."""
     cells, batch = _cells(records), _cells(records, "extra.test_batch")
     base_paper = paper_rows.get(LABELS[BASE], {})
-    rows = []
     sources = [(m, LABELS.get(m, m), cells) for m in _order({m for m, _ in cells}, METHODS) if m != BASE]
     sources += [(m, batch_label(m), batch) for m in _order({m for m, _ in batch}, METHODS)]
+    rows = []
     for m, label, src in sources:
-        prow, row = paper_rows.get(LABELS.get(m, m), {}), [f"{label} − vanilla"]
+        prow, per = paper_rows.get(LABELS.get(m, m), {}), {}
         for d in datasets:
             pv, pb = prow.get(d), base_paper.get(d)
-            row += [fmt_paired(paired(src.get((m, d)), cells.get((BASE, d))), METRIC),
-                    "-" if not (pv and pb) else f"{pv[0] - pb[0]:+.2f}"]
-        rows.append(row)
+            per[d] = (paired(src.get((m, d)), cells.get((BASE, d))), pv[0] - pb[0] if pv and pb else None)
+        rows.append((f"{label} − vanilla", per))
+    return rows
+
+
+def paired_table(records, datasets, paper_rows) -> str:
+    rows = [[label] + [x for d in datasets for x in (fmt_paired(per[d][0], METRIC),
+                                                      "-" if per[d][1] is None else f"{per[d][1]:+.2f}")]
+            for label, per in paired_rows(records, datasets, paper_rows)]
     return markdown_table(["comparison"] + [f"{d} {w}" for d in datasets for w in ("ours", "paper")], rows)
+
+
+def plot_paired(records: Sequence[Mapping], path: Path):
+    """PAIRED.png (:mod:`hma_graph.experiments.paired_plot`): per data set, each method's per-seed
+    differences to vanilla, their mean and 95% interval, and the paper's difference, in points.
+    Returns the figure, or None when no method has a paired difference."""
+    datasets = _order({r["spec"]["dataset"] for r in records}, DATASETS)
+    rows = paired_rows(records, datasets, paper_table("table4")["rows"])
+    return plot_paired_rows(rows, datasets, path, "method − vanilla (accuracy points)")
 
 
 def _values(records, f) -> str:

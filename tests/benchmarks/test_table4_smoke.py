@@ -38,6 +38,7 @@ def test_quick_sweep_end_to_end(generated, tmp_path, monkeypatch):
     assert recs["dropedge"]["config"]["data"]["augment"] == {"name": "dropedge", "p": 0.2}
     assert "synthetic" in recs["gmixup"] and "test_batch" in recs["hma"]["extra"]
     assert table == (out / "TABLE.md").read_text()
+    assert (out / "PAIRED.png").stat().st_size > 0  # each method minus vanilla, drawn after every run
     for label in ("vanilla", "DropEdge", "G-Mixup", "HMA", "HMA − vanilla"):
         assert f"| {label} |" in table
     assert "71.55 ± 3.53" in table and "profile quick" in table

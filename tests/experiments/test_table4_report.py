@@ -70,3 +70,32 @@ def test_caption_states_the_protocol():
     assert "DropEdge p 0.2" in text and "USVT threshold 0.2" in text and "U[0.005, 0.01]" in text
     assert "memory_size 128" in text and "slots_per_class 32" in text
     assert "Table 4, 8 seeds" in text and "## Records left out" in text
+
+
+def test_paired_plot_by_hand(tmp_path):
+    fig = table4_report.plot_paired(RECORDS, tmp_path / "p.png")
+    assert (tmp_path / "p.png").stat().st_size > 0 and not list(tmp_path.glob(".*"))  # no temp file left
+    imdb, reddit = fig.axes[:2]
+    assert [imdb.get_title(), reddit.get_title()] == ["IMDB-BINARY", "REDDIT-BINARY"]
+    labels = [t.get_text() for t in imdb.get_yticklabels()]
+    y = labels.index("HMA − vanilla")
+    dots = {round(float(x), 6) for c in imdb.collections for x, yy in c.get_offsets() if yy == y}
+    # HMA - vanilla per seed 1, 3, 2 points; the paper's cross at 72.62 - 71.55 = 1.07
+    assert dots == {1.0, 3.0, 2.0, round(72.62 - 71.55, 6)}
+    half = 4.302652729911275 / 3 ** 0.5
+    lo_lim, hi_lim = imdb.get_xlim()  # set by the dots and crosses: the interval's upper end is clipped
+    assert lo_lim < 2 - half and 3.0 < hi_lim < 2 + half
+    lines = [sorted(l.get_xdata()) for l in imdb.get_lines() if list(l.get_ydata()) == [y, y]]
+    assert [[round(float(a), 6) for a in l] for l in lines] == [[round(2 - half, 6), round(hi_lim, 6)]]
+    arrows = [(l.get_marker(), float(l.get_xdata()[0])) for l in imdb.get_lines() if list(l.get_ydata()) == [y]]
+    assert arrows == [(">", hi_lim)]
+    means = [{round(float(x), 6) for x in l.get_xdata()} for l in imdb.get_lines()
+             if list(l.get_ydata()) == [y - 0.3, y + 0.3]]
+    assert means == [{2.0}]
+    yd = labels.index("DropEdge − vanilla")
+    # one seed: a dot at +1 and no interval; the paper's cross at 92.00 - 92.59
+    xs = sorted(round(float(x), 6) for c in reddit.collections for x, yy in c.get_offsets() if yy == yd)
+    assert xs == [-0.59, 1.0]
+    assert not [l for l in reddit.get_lines() if list(l.get_ydata()) == [yd, yd]]
+    only_vanilla = [r for r in RECORDS if r["spec"]["method"] == "vanilla"]
+    assert table4_report.plot_paired(only_vanilla, tmp_path / "q.png") is None and not (tmp_path / "q.png").exists()
