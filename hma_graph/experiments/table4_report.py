@@ -7,8 +7,9 @@ test accuracy in %, at the best validation epoch) next to the paper's, the mean 
 across-batch block (ABD, ABD+SYN, HMA) are also shown under the paper's batch inference at the
 same selected weights. Second table: every method paired against vanilla on the same seeds
 (:func:`hma_graph.experiments.report.paired`: mean difference in points, 95% t-interval, seeds
-up) next to the paper's difference of means. The caption is built from the records' configs.
-``PAIRED.png`` draws the paired differences seed by seed.
+up) next to the paper's difference of means. Third table: the time ratio against vanilla per data
+set. The caption is built from the records' configs. ``PAIRED.png`` draws the paired differences
+seed by seed.
 """
 from __future__ import annotations
 
@@ -91,6 +92,17 @@ def paired_table(records, datasets, paper_rows) -> str:
                                                       "-" if per[d][1] is None else f"{per[d][1]:+.2f}")]
             for label, per in paired_rows(records, datasets, paper_rows)]
     return markdown_table(["comparison"] + [f"{d} {w}" for d in datasets for w in ("ours", "paper")], rows)
+
+
+def time_table(records, datasets) -> str:
+    """Per method and data set, the median over seeds of the method's wall time per run divided by
+    vanilla's on the same seed (the main table's column pools the data sets, whose costs differ)."""
+    per = {d: time_ratios([r for r in records if r["spec"]["dataset"] == d], lambda r: r["spec"]["method"], BASE,
+                          lambda r: r["spec"]["seed"]) for d in datasets}
+    methods = _order({m for t in per.values() for m in t}, METHODS)
+    rows = [[LABELS.get(m, m)] + [f"{per[d][m]['run']:.2f}x ({per[d][m]['pairs']})" if m in per[d] else "-"
+                                  for d in datasets] for m in methods]
+    return markdown_table(["method"] + list(datasets), rows)
 
 
 def plot_paired(records: Sequence[Mapping], path: Path):
@@ -191,7 +203,10 @@ def render(records: Sequence[Mapping], notes: Sequence[str] = ()) -> str:
              main_table(records, datasets, paper_rows), "",
              "## Each method minus vanilla on the same seeds (percentage points)", "",
              "ours: mean over seeds of the per-seed difference [95% t-interval] (seeds where the method is higher "
-             "/ seeds); paper: difference of the printed means.", "", paired_table(records, datasets, paper_rows)]
+             "/ seeds); paper: difference of the printed means.", "", paired_table(records, datasets, paper_rows),
+             "", "## Time per run relative to vanilla, per data set", "",
+             "Median over seeds of the method's training wall time (incl. per-epoch evaluation) divided by "
+             "vanilla's on the same seed (seeds paired).", "", time_table(records, datasets)]
     if notes:
         parts += ["", "## Records left out", "", *notes]
     return "\n".join(parts) + "\n"

@@ -99,3 +99,15 @@ def test_paired_plot_by_hand(tmp_path):
     assert not [l for l in reddit.get_lines() if list(l.get_ydata()) == [yd, yd]]
     only_vanilla = [r for r in RECORDS if r["spec"]["method"] == "vanilla"]
     assert table4_report.plot_paired(only_vanilla, tmp_path / "q.png") is None and not (tmp_path / "q.png").exists()
+
+
+def test_time_table_per_data_set_by_hand():
+    text = table4_report.render(RECORDS)
+    part = text.split("## Time per run relative to vanilla, per data set")[1]
+    rows = {l.split("|")[1].strip(): [c.strip() for c in l.strip().strip("|").split("|")[1:]]
+            for l in part.splitlines() if l.startswith("| ") and not l.startswith("| method")}
+    # IMDB-BINARY walls: HMA 30/10, 40/20, 60/30 -> 3, 2, 2 (median 2); G-Mixup 11/10; REDDIT DropEdge 150/100
+    assert rows["vanilla"] == ["1.00x (3)", "1.00x (1)"]
+    assert rows["HMA"] == ["2.00x (3)", "-"] and rows["G-Mixup"] == ["1.10x (1)", "-"]
+    assert rows["DropEdge"] == ["-", "1.50x (1)"]
+    assert list(rows) == ["vanilla", "DropEdge", "G-Mixup", "HMA"]
