@@ -130,7 +130,7 @@ def main(argv=None) -> dict:
     draw_tsne(model, h, y, args.out / "slots_tsne.png")
     draw_attention(tables, args.out / "attention.png")
     summary = {"config": rec["config"], "selected_epoch": rec["selected_epoch"], "valid": rec["valid"],
-               "test": rec["test"], "attention_by_class": tables}
+               "test": rec["test"], "attention_by_class": tables, "machine": rec["machine"]}
     write_json_atomic(args.out / "figures.json", summary)
     print(f"test accuracy {100 * rec['test']:.1f}% (epoch {rec['selected_epoch']}); wrote {args.out}")
     return summary

@@ -6,15 +6,31 @@ import platform
 import socket
 from typing import List
 
-__all__ = ["machine", "rss_mb", "reset_peak_rss"]
+__all__ = ["machine", "cpu_model", "rss_mb", "reset_peak_rss"]
+
+
+def cpu_model() -> str:
+    """The CPU's model name from /proc/cpuinfo (Linux), else ``platform.processor()``/``machine()``."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.lower().startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def machine() -> dict:
-    """torch version, torch threads, CPU count, Python, processor, host name and CUDA device."""
+    """torch version, torch threads, CPU count, Python, processor, CPU model, the vector instruction
+    set torch's CPU kernels dispatch to (``cpu_capability``, e.g. AVX2 or AVX512: results of the same
+    code and seed can differ in the last bits, and after training visibly, between two values),
+    host name and CUDA device."""
     import torch
 
     out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "cpus": os.cpu_count(),
            "python": platform.python_version(), "processor": platform.processor() or platform.machine(),
+           "cpu_model": cpu_model(), "cpu_capability": torch.backends.cpu.get_cpu_capability(),
            "host": socket.gethostname()}
     if hasattr(os, "nice"):
         out["nice"] = os.nice(0)  # the process's scheduling niceness (a Ray worker's, for Ray tasks)
