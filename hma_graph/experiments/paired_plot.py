@@ -45,8 +45,8 @@ def _panel(ax, rows: Sequence[Row], d: str, scale: float) -> None:
     lo_lim, hi_lim = min(lo_lim, 0.0), max(hi_lim, 0.0)
     for lo, hi, y in intervals:
         ax.plot([max(lo, lo_lim), min(hi, hi_lim)], [y, y], color="C0", lw=0.8, alpha=0.6)
-        for end, lim, marker in ((lo, lo_lim, "<"), (hi, hi_lim, ">")):
-            if (end < lim) if marker == "<" else (end > lim):
+        for clipped, lim, marker in ((lo < lo_lim, lo_lim, "<"), (hi > hi_lim, hi_lim, ">")):
+            if clipped:
                 ax.plot([lim], [y], marker=marker, ms=4, color="C0", alpha=0.6, clip_on=False)
     ax.set_xlim(lo_lim, hi_lim)
     ax.grid(axis="x", lw=0.3)

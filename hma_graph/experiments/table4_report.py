@@ -36,6 +36,10 @@ def _order(items, canonical) -> list:
     return [c for c in canonical if c in items] + sorted(items - set(canonical))
 
 
+def _datasets(records) -> list:
+    return _order({r["spec"]["dataset"] for r in records}, DATASETS)
+
+
 def _cells(records, value: str = "test"):
     return collect(records, lambda r: r["spec"]["method"], lambda r: r["spec"]["dataset"], value)
 
@@ -109,7 +113,7 @@ def plot_paired(records: Sequence[Mapping], path: Path):
     """PAIRED.png (:mod:`hma_graph.experiments.paired_plot`): per data set, each method's per-seed
     differences to vanilla, their mean and 95% interval, and the paper's difference, in points.
     Returns the figure, or None when no method has a paired difference."""
-    datasets = _order({r["spec"]["dataset"] for r in records}, DATASETS)
+    datasets = _datasets(records)
     rows = paired_rows(records, datasets, paper_table("table4")["rows"])
     return plot_paired_rows(rows, datasets, path, "method − vanilla (accuracy points)")
 
@@ -198,7 +202,7 @@ def caption(records: Sequence[Mapping]) -> str:
 def render(records: Sequence[Mapping], notes: Sequence[str] = ()) -> str:
     """The whole TABLE.md text (module docstring); ``notes`` are listed under the tables."""
     paper_rows = paper_table("table4")["rows"]
-    datasets = _order({r["spec"]["dataset"] for r in records}, DATASETS)
+    datasets = _datasets(records)
     parts = ["# Table 4: TU in-distribution, accuracy (%)", "", caption(records), "",
              main_table(records, datasets, paper_rows), "",
              "## Each method minus vanilla on the same seeds (percentage points)", "",
